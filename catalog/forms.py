@@ -1,0 +1,164 @@
+"""Request forms: each service's questions (edited by IT in the admin as a
+StreamField) become a Django form here, which both renders the questions and turns
+submitted data into clean, typed answers or per-field errors."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+FIELD_PREFIX = "q_"
+YES_NO_CHOICES = [("yes", "Yes"), ("no", "No")]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answered question, self-contained so it survives later form edits."""
+
+    key: str
+    label: str
+    type: str
+    value: Any
+
+    @property
+    def display(self) -> str:
+        if self.value is None or self.value == "" or self.value == []:
+            return "—"
+        if self.type == "yes_no":
+            return "Yes" if self.value else "No"
+        if self.type == "multiple_choice":
+            return ", ".join(self.value)
+        if self.type == "date":
+            return self.value.strftime("%-d %B %Y")
+        return str(self.value)
+
+    def to_json(self) -> dict:
+        value = self.value.isoformat() if isinstance(self.value, date) else self.value
+        return {
+            "key": self.key,
+            "label": self.label,
+            "type": self.type,
+            "value": value,
+            "display": self.display,
+        }
+
+
+def _not_in_past(value):
+    if value and value < timezone.localdate():
+        raise forms.ValidationError("Choose today or a later date.")
+
+
+def _field_for(block_type: str, spec) -> forms.Field:
+    common = {
+        "label": spec["label"],
+        "help_text": spec.get("help_text") or "",
+        "required": bool(spec.get("required")),
+    }
+    if block_type == "short_text":
+        return forms.CharField(max_length=spec.get("max_length") or 200, **common)
+    if block_type == "long_text":
+        return forms.CharField(
+            max_length=spec.get("max_length") or 2000,
+            widget=forms.Textarea(attrs={"rows": 4}),
+            **common,
+        )
+    if block_type == "single_choice":
+        choices = [(c, c) for c in spec.get("choices") or []]
+        return forms.ChoiceField(
+            choices=[("", "Choose one…"), *choices] if choices else [], **common
+        )
+    if block_type == "multiple_choice":
+        return forms.MultipleChoiceField(
+            choices=[(c, c) for c in spec.get("choices") or []],
+            widget=forms.CheckboxSelectMultiple,
+            **common,
+        )
+    if block_type == "number":
+        return forms.IntegerField(
+            min_value=spec.get("min_value"),
+            max_value=spec.get("max_value"),
+            **common,
+        )
+    if block_type == "date":
+        validators = [_not_in_past] if spec.get("not_in_past") else []
+        return forms.DateField(
+            widget=forms.DateInput(attrs={"type": "date"}),
+            validators=validators,
+            **common,
+        )
+    if block_type == "yes_no":
+        return forms.ChoiceField(
+            choices=YES_NO_CHOICES, widget=forms.RadioSelect, **common
+        )
+    raise ValueError(f"Unknown question type {block_type!r}")
+
+
+class RequestForm(forms.Form):
+    """The questions of one service. Pass ``questions`` as the page's
+    ``request_questions`` (key, bound block) pairs."""
+
+    def __init__(self, *args, questions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions)
+        for key, block in self.questions:
+            self.fields[FIELD_PREFIX + key] = _field_for(block.block_type, block.value)
+
+    def answers(self) -> list[Answer]:
+        """Typed answers, in form order; call after ``is_valid()``."""
+        result = []
+        for key, block in self.questions:
+            value = self.cleaned_data.get(FIELD_PREFIX + key)
+            if block.block_type == "yes_no":
+                value = {"yes": True, "no": False}.get(value)
+            elif block.block_type == "multiple_choice":
+                value = list(value or [])
+            elif value == "":
+                value = None
+            result.append(
+                Answer(
+                    key=key,
+                    label=block.value["label"],
+                    type=block.block_type,
+                    value=value,
+                )
+            )
+        return result
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    answers: list[Answer]
+    errors: dict[str, list[str]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def validate_answers(*, questions, data) -> ValidationResult:
+    """Validate submitted data against a service's questions.
+
+    ``data`` is a mapping of field name (``q_<key>``) to submitted value(s), such as
+    ``request.POST``. Errors are keyed by question key.
+    """
+    form = RequestForm(data, questions=questions)
+    if form.is_valid():
+        return ValidationResult(answers=form.answers(), errors={})
+    errors = {
+        name.removeprefix(FIELD_PREFIX): list(messages)
+        for name, messages in form.errors.items()
+    }
+    return ValidationResult(answers=[], errors=errors)
+
+
+def initial_from_answers(answers: list[dict]) -> dict:
+    """Form initial data from stored answers, for editing a basket line."""
+    initial = {}
+    for answer in answers:
+        value = answer["value"]
+        if answer["type"] == "yes_no" and value is not None:
+            value = "yes" if value else "no"
+        initial[FIELD_PREFIX + answer["key"]] = value
+    return initial

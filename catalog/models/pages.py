@@ -1,0 +1,311 @@
+"""The storefront's pages: catalog index → categories → services.
+
+Pages present content only. Who may see what is decided in
+``catalog.selectors.catalog``; ordering lives in ``catalog.services``.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.http import Http404
+from django.utils.functional import cached_property
+from modelcluster.fields import ParentalManyToManyField
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    HelpPanel,
+    MultiFieldPanel,
+    ObjectList,
+    TabbedInterface,
+)
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from catalog.blocks import DescriptionBlock, RequestFormBlock
+
+from .snippets import Department, FulfilmentGroup, Location, ServiceLevel
+
+
+def _record_search(request, context) -> None:
+    """Count each new search once (not again for each page of its results)."""
+    from catalog.services.search import search_record
+
+    if context["query"] and "page" not in request.GET:
+        search_record(query=context["query"], result_count=context["result_count"])
+
+
+class CatalogIndexPage(Page):
+    """`/services/`: every service the person may order, with search and filters."""
+
+    intro = RichTextField(blank=True, features=["bold", "italic", "link"])
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["catalog.CategoryPage"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        from catalog.selectors.catalog import service_listing
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(service_listing(user=request.user, params=request.GET))
+        _record_search(request, context)
+        return context
+
+
+class CategoryPage(Page):
+    """A shelf of related services, e.g. "Laptops and computers"."""
+
+    ICONS = [
+        ("laptop", "Laptop"),
+        ("phone", "Phone"),
+        ("key", "Key"),
+        ("folder", "Folder"),
+        ("mail", "Mail"),
+        ("apps", "Apps"),
+        ("people", "People"),
+        ("video", "Video"),
+        ("shield", "Shield"),
+        ("printer", "Printer"),
+    ]
+
+    summary = models.CharField(max_length=200)
+    icon = models.CharField(max_length=20, choices=ICONS, default="apps")
+    intro = RichTextField(blank=True, features=["bold", "italic", "link"])
+
+    content_panels = Page.content_panels + [
+        FieldPanel("summary"),
+        FieldPanel("icon"),
+        FieldPanel("intro"),
+    ]
+    search_fields = Page.search_fields + [index.SearchField("summary")]
+    parent_page_types = ["catalog.CatalogIndexPage"]
+    subpage_types = ["catalog.ServicePage"]
+
+    def get_context(self, request, *args, **kwargs):
+        from catalog.selectors.catalog import service_listing
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(
+            service_listing(user=request.user, params=request.GET, category=self)
+        )
+        _record_search(request, context)
+        return context
+
+
+class ServicePage(Page):
+    """One orderable IT service, described in the customer's words."""
+
+    # What the customer reads
+    summary = models.CharField(
+        max_length=200,
+        help_text='One line in plain words, e.g. "A laptop set up for you".',
+    )
+    description = StreamField(DescriptionBlock(), blank=True)
+    who_is_it_for = models.TextField(
+        "who is it for", blank=True, help_text="Who should order this, in plain words."
+    )
+    what_you_provide = models.TextField(
+        "what you need to provide",
+        blank=True,
+        help_text="What the requester must have ready or tell us.",
+    )
+    image = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    also_known_as = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Other words people search for, separated by commas "
+        '(e.g. "notebook, computer, macbook").',
+    )
+    featured = models.BooleanField(
+        default=False, help_text="Show on the catalog home page."
+    )
+
+    # Ordering
+    one_off_price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    monthly_price = models.DecimalField(
+        "monthly price",
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    delivery_days = models.PositiveSmallIntegerField(
+        "usual delivery time (working days)",
+        default=2,
+        help_text="0 means usually ready the same working day.",
+    )
+    requires_approval = models.BooleanField(
+        default=False, help_text="The requester's manager must approve it first."
+    )
+    max_quantity = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="1 means one per request; more lets people order several.",
+    )
+    orderable = models.BooleanField(
+        default=True, help_text="Untick to suspend ordering while keeping the page."
+    )
+    not_orderable_reason = models.CharField(
+        "why it can't be ordered",
+        max_length=255,
+        blank=True,
+        help_text="Shown to customers while ordering is suspended.",
+    )
+    request_form = StreamField(
+        RequestFormBlock(),
+        blank=True,
+        help_text="The questions people answer when they order this service.",
+    )
+
+    # Who may see it: no restriction in a dimension means everyone.
+    restricted_to_departments = ParentalManyToManyField(
+        Department, blank=True, related_name="+"
+    )
+    restricted_to_locations = ParentalManyToManyField(
+        Location, blank=True, related_name="+"
+    )
+    restricted_to_groups = ParentalManyToManyField(Group, blank=True, related_name="+")
+
+    # IT only
+    service_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    fulfilment_group = models.ForeignKey(
+        FulfilmentGroup,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+    )
+    service_level = models.ForeignKey(
+        ServiceLevel,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+    )
+    internal_notes = models.TextField(blank=True)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("summary"),
+        FieldPanel("image"),
+        FieldPanel("description"),
+        FieldPanel("who_is_it_for"),
+        FieldPanel("what_you_provide"),
+        FieldPanel("also_known_as"),
+        FieldPanel("featured"),
+    ]
+    ordering_panels = [
+        FieldRowPanel(
+            [FieldPanel("one_off_price"), FieldPanel("monthly_price")],
+            heading=f"Price ({settings.CATALOG_CURRENCY})",
+        ),
+        FieldRowPanel([FieldPanel("delivery_days"), FieldPanel("max_quantity")]),
+        FieldPanel("requires_approval"),
+        MultiFieldPanel(
+            [FieldPanel("orderable"), FieldPanel("not_orderable_reason")],
+            heading="Availability",
+        ),
+        FieldPanel("request_form"),
+    ]
+    audience_panels = [
+        HelpPanel(
+            "Leave everything empty to offer the service to everyone. Each list "
+            "you fill in narrows it down: a person must match every list that has "
+            "entries (any one department, any one location, any one group)."
+        ),
+        FieldPanel("restricted_to_departments"),
+        FieldPanel("restricted_to_locations"),
+        FieldPanel("restricted_to_groups"),
+    ]
+    it_panels = [
+        HelpPanel("Customers never see this tab."),
+        FieldPanel("service_owner"),
+        FieldPanel("fulfilment_group"),
+        FieldPanel(
+            "service_level",
+            help_text="The service level agreement (SLA) and internal targets (OLA).",
+        ),
+        FieldPanel("internal_notes"),
+    ]
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(content_panels, heading="Customer view"),
+            ObjectList(ordering_panels, heading="Ordering"),
+            ObjectList(audience_panels, heading="Who can see it"),
+            ObjectList(it_panels, heading="IT only"),
+            ObjectList(Page.promote_panels, heading="Promote"),
+            ObjectList(Page.settings_panels, heading="Settings"),
+        ]
+    )
+
+    search_fields = Page.search_fields + [
+        index.SearchField("summary", boost=2),
+        index.SearchField("also_known_as", boost=3),
+        index.SearchField("description"),
+        index.SearchField("who_is_it_for"),
+        index.AutocompleteField("also_known_as"),
+        index.FilterField("orderable"),
+    ]
+    parent_page_types = ["catalog.CategoryPage"]
+    subpage_types = []
+
+    class Meta:
+        indexes = [models.Index(fields=["featured"])]
+
+    def clean(self):
+        super().clean()
+        if not self.orderable and not self.not_orderable_reason.strip():
+            raise ValidationError(
+                {"not_orderable_reason": "Tell customers why they can't order it."}
+            )
+
+    @property
+    def delivery_text(self) -> str:
+        if self.delivery_days == 0:
+            return "Usually ready the same working day"
+        if self.delivery_days == 1:
+            return "Usually ready in 1 working day"
+        return f"Usually ready in {self.delivery_days} working days"
+
+    @property
+    def is_free(self) -> bool:
+        return not self.one_off_price and not self.monthly_price
+
+    @cached_property
+    def request_questions(self):
+        """The request form's questions as (key, block) pairs, for the validator."""
+        return [(child.id, child) for child in self.request_form]
+
+    def serve(self, request, *args, **kwargs):
+        from catalog.selectors.catalog import service_is_visible
+
+        if not service_is_visible(user=request.user, service=self):
+            raise Http404
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["category"] = self.get_parent().specific_deferred
+        return context

@@ -1,0 +1,232 @@
+"""The request log, the system of record: requests, their items, and the
+append-only, hash-chained events that record everything that happened to them.
+
+Items copy what was ordered (name, prices, service-level targets, answers with
+their labels) so the record survives later edits and deletions in the catalog.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ItemStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    AWAITING_APPROVAL = "awaiting_approval", "Waiting for approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Not approved"
+    IN_PROGRESS = "in_progress", "Being worked on"
+    ON_HOLD = "on_hold", "On hold"
+    FULFILLED = "fulfilled", "Delivered"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+S = ItemStatus
+# The one table of allowed moves. Who may make each move is decided in
+# catalog.permissions; this table only says which moves exist.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.SUBMITTED: frozenset(
+        {S.AWAITING_APPROVAL, S.APPROVED, S.IN_PROGRESS, S.CANCELLED}
+    ),
+    S.AWAITING_APPROVAL: frozenset({S.APPROVED, S.REJECTED, S.CANCELLED}),
+    S.APPROVED: frozenset({S.IN_PROGRESS, S.CANCELLED}),
+    S.REJECTED: frozenset({S.CLOSED}),
+    S.IN_PROGRESS: frozenset({S.ON_HOLD, S.FULFILLED, S.CANCELLED}),
+    S.ON_HOLD: frozenset({S.IN_PROGRESS, S.CANCELLED}),
+    S.FULFILLED: frozenset({S.CLOSED, S.IN_PROGRESS}),
+    S.CLOSED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+# States in which nobody has started work, so the requester may still cancel.
+NOT_STARTED = frozenset({S.SUBMITTED, S.AWAITING_APPROVAL, S.APPROVED})
+OPEN_STATES = frozenset(
+    {S.SUBMITTED, S.AWAITING_APPROVAL, S.APPROVED, S.IN_PROGRESS, S.ON_HOLD}
+)
+
+
+class ServiceRequest(models.Model):
+    """One checkout: who ordered, for whom, on which cost centre, and why."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="service_requests",
+    )
+    cost_centre = models.ForeignKey(
+        "catalog.CostCentre", on_delete=models.PROTECT, related_name="requests"
+    )
+    # The department of the person it is for, at order time: the unit billed.
+    department = models.ForeignKey(
+        "catalog.Department",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="requests",
+    )
+    business_reason = models.TextField()
+    currency = models.CharField(max_length=3)
+    basket = models.OneToOneField(
+        "catalog.Basket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="service_request",
+    )
+    submitted_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        indexes = [models.Index(fields=["requested_for", "-submitted_at"])]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"REQ-{self.pk:06d}"
+
+
+class RequestItem(models.Model):
+    request = models.ForeignKey(
+        ServiceRequest, on_delete=models.PROTECT, related_name="items"
+    )
+    line_number = models.PositiveSmallIntegerField()
+    service = models.ForeignKey(
+        "catalog.ServicePage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="request_items",
+    )
+    # Snapshot of what was ordered.
+    service_name = models.CharField(max_length=255)
+    category_name = models.CharField(max_length=255, blank=True)
+    quantity = models.PositiveSmallIntegerField(default=1)
+    one_off_price = models.DecimalField(max_digits=10, decimal_places=2)
+    monthly_price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    requires_approval = models.BooleanField(default=False)
+    answers = models.JSONField(default=list, blank=True)
+    service_level_name = models.CharField(max_length=80, blank=True)
+    response_target_hours = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    resolution_target_hours = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    internal_resolution_target_hours = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    fulfilment_group = models.ForeignKey(
+        "catalog.FulfilmentGroup",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
+    )
+    fulfilment_group_name = models.CharField(max_length=120, blank=True)
+    # Where it stands.
+    status = models.CharField(
+        max_length=20, choices=ItemStatus, default=ItemStatus.SUBMITTED
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_items",
+    )
+    created_at = models.DateTimeField(db_index=True)
+    status_changed_at = models.DateTimeField()
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    # A removal request points at the item the person holds.
+    removes_item = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["request_id", "line_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "line_number"], name="requestitem_unique_line"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="requestitem_quantity_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["service", "created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.service_name}"
+
+    @property
+    def number(self) -> str:
+        return f"REQ-{self.request_id:06d}-{self.line_number}"
+
+    @property
+    def one_off_total(self):
+        return self.one_off_price * self.quantity
+
+    @property
+    def monthly_total(self):
+        return self.monthly_price * self.quantity
+
+    @property
+    def can_be_cancelled(self) -> bool:
+        return self.status in NOT_STARTED
+
+
+class RequestEvent(models.Model):
+    """One immutable line of the request log.
+
+    ``hash`` covers this event's content and the previous event's hash for the same
+    request, so an edited or deleted row breaks the chain (see
+    ``catalog.services.request_log``). On PostgreSQL a trigger refuses UPDATE and
+    DELETE outright.
+    """
+
+    request = models.ForeignKey(
+        ServiceRequest, on_delete=models.PROTECT, related_name="events"
+    )
+    item = models.ForeignKey(
+        RequestItem,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
+    sequence = models.PositiveIntegerField()
+    name = models.CharField(max_length=60)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField()
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    previous_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["request_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "sequence"], name="requestevent_unique_sequence"
+            )
+        ]
+        indexes = [models.Index(fields=["item", "sequence"])]
+
+    def __str__(self):
+        return f"{self.name} on {self.request_id} #{self.sequence}"

@@ -1,0 +1,310 @@
+"""What a person may see in the catalog, and the lists built from it.
+
+``visible_services`` is the one rule: every list, search and page view goes through
+it. A service may be restricted to departments, locations and groups; in each
+dimension that has entries the person must match one of them, and a dimension
+without entries lets everyone through.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
+from django.utils import timezone
+from wagtail.contrib.search_promotions.models import SearchPromotion
+from wagtail.search.utils import normalise_query_string
+
+from catalog.filters import ServiceFilter
+from catalog.models import CategoryPage, RequestItem, ServicePage
+
+MAX_QUERY_LENGTH = 100
+POPULARITY_WINDOW_DAYS = 90
+POPULARITY_CACHE_SECONDS = 600
+LISTING_DEFERRED = ("description", "request_form", "internal_notes")
+
+_departments = ServicePage.restricted_to_departments.through
+_locations = ServicePage.restricted_to_locations.through
+_groups = ServicePage.restricted_to_groups.through
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The facts about a person that entitlements look at."""
+
+    department_id: int | None
+    location_id: int | None
+    group_ids: frozenset[int]
+
+    @classmethod
+    def of(cls, user) -> "Audience":
+        if not getattr(user, "is_authenticated", False):
+            return cls(None, None, frozenset())
+        profile = _profile(user)
+        cached = getattr(user, "_catalog_group_ids", None)
+        if cached is None:
+            cached = frozenset(user.groups.values_list("id", flat=True))
+            user._catalog_group_ids = cached
+        return cls(
+            department_id=profile.department_id if profile else None,
+            location_id=profile.location_id if profile else None,
+            group_ids=cached,
+        )
+
+
+def _profile(user):
+    from catalog.models import UserProfile
+
+    try:
+        return user.profile
+    except UserProfile.DoesNotExist:
+        return None
+
+
+def _entitlement_filter(audience: Audience) -> Q:
+    page = OuterRef("pk")
+    rules = Q()
+    for through, column, value in (
+        (_departments, "department_id", audience.department_id),
+        (_locations, "location_id", audience.location_id),
+    ):
+        restricted = Exists(through.objects.filter(servicepage_id=page))
+        matched = Exists(through.objects.filter(servicepage_id=page, **{column: value}))
+        rules &= ~restricted | matched if value else ~restricted
+    restricted = Exists(_groups.objects.filter(servicepage_id=page))
+    if audience.group_ids:
+        matched = Exists(
+            _groups.objects.filter(servicepage_id=page, group_id__in=audience.group_ids)
+        )
+        rules &= ~restricted | matched
+    else:
+        rules &= ~restricted
+    return rules
+
+
+def visible_services(*, user):
+    """Live services the person is entitled to see."""
+    return ServicePage.objects.live().filter(_entitlement_filter(Audience.of(user)))
+
+
+def service_is_visible(*, user, service: ServicePage) -> bool:
+    if not service.live:
+        return False
+    return visible_services(user=user).filter(pk=service.pk).exists()
+
+
+@dataclass
+class Visibility:
+    service: ServicePage
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def visible(self) -> bool:
+        return not self.reasons
+
+
+def catalog_as_seen_by(*, user) -> list[Visibility]:
+    """Every service with the reasons it is hidden from ``user`` (none if visible).
+
+    Backs the admin's "view the catalog as" page; explains, where peers only hide.
+    """
+    audience = Audience.of(user)
+    profile = _profile(user)
+    services = (
+        ServicePage.objects.defer(*LISTING_DEFERRED)
+        .prefetch_related(
+            "restricted_to_departments",
+            "restricted_to_locations",
+            "restricted_to_groups",
+        )
+        .order_by("path")
+    )
+    result = []
+    for service in services:
+        reasons = []
+        if not service.live:
+            reasons.append("Not published.")
+        departments = list(service.restricted_to_departments.all())
+        if departments and audience.department_id not in {d.pk for d in departments}:
+            theirs = profile.department.name if profile and profile.department else None
+            reasons.append(
+                "Only for the departments "
+                + ", ".join(d.name for d in departments)
+                + (
+                    f"; they are in {theirs}."
+                    if theirs
+                    else "; they have no department."
+                )
+            )
+        locations = list(service.restricted_to_locations.all())
+        if locations and audience.location_id not in {loc.pk for loc in locations}:
+            theirs = profile.location.name if profile and profile.location else None
+            reasons.append(
+                "Only for people based in "
+                + ", ".join(loc.name for loc in locations)
+                + (
+                    f"; they are based in {theirs}."
+                    if theirs
+                    else "; they have no location."
+                )
+            )
+        groups = list(service.restricted_to_groups.all())
+        if groups and not audience.group_ids & {g.pk for g in groups}:
+            reasons.append(
+                "Only for members of " + ", ".join(g.name for g in groups) + "."
+            )
+        result.append(Visibility(service=service, reasons=reasons))
+    return result
+
+
+def service_popularity() -> dict[int, int]:
+    """Items ordered per service over the last 90 days, cached for ten minutes."""
+    key = "catalog:popularity"
+    counts = cache.get(key)
+    if counts is None:
+        since = timezone.now() - timedelta(days=POPULARITY_WINDOW_DAYS)
+        counts = dict(
+            RequestItem.objects.filter(created_at__gte=since, service__isnull=False)
+            .values("service_id")
+            .annotate(n=Count("id"))
+            .values_list("service_id", "n")
+        )
+        cache.set(key, counts, POPULARITY_CACHE_SECONDS)
+    return counts
+
+
+def _by_popularity(queryset):
+    counts = service_popularity()
+    if not counts:
+        return queryset.order_by("-featured", "title")
+    rank = Case(
+        *(When(pk=pk, then=Value(n)) for pk, n in counts.items()),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return queryset.annotate(popularity=rank).order_by("-popularity", "title")
+
+
+def _categories_by_path() -> dict[str, CategoryPage]:
+    return {
+        c.path: c
+        for c in CategoryPage.objects.live().only("title", "path", "icon", "url_path")
+    }
+
+
+def _with_categories(services, categories=None):
+    categories = categories if categories is not None else _categories_by_path()
+    for service in services:
+        service.category = categories.get(service.path[: -ServicePage.steplen])
+    return services
+
+
+def clean_query(raw: str | None) -> str:
+    """A search string safe for any backend: words only, bounded in length."""
+    if not raw:
+        return ""
+    text = re.sub(r"[^\w\s'-]", " ", raw[: MAX_QUERY_LENGTH * 4])
+    text = re.sub(r"\s+", " ", text).strip()
+    return text[:MAX_QUERY_LENGTH].strip()
+
+
+def _search_ranked_ids(query: str) -> list[int]:
+    results = ServicePage.objects.live().search(query, operator="or")
+    return [page.pk for page in results[:200]]
+
+
+def _promoted(query: str, visible) -> list[ServicePage]:
+    promoted_ids = list(
+        SearchPromotion.objects.filter(
+            query__query_string=normalise_query_string(query), page__isnull=False
+        )
+        .order_by("sort_order")
+        .values_list("page_id", flat=True)
+    )
+    if not promoted_ids:
+        return []
+    found = {p.pk: p for p in visible.filter(pk__in=promoted_ids)}
+    return [found[pk] for pk in promoted_ids if pk in found]
+
+
+def service_listing(*, user, params, category: CategoryPage | None = None) -> dict:
+    """The filtered, searched, sorted and paginated list of services for a person."""
+    visible = visible_services(user=user).defer(*LISTING_DEFERRED)
+    scoped = visible.child_of(category) if category is not None else visible
+    filterset = ServiceFilter(params or None, queryset=scoped, category=category)
+    services = filterset.qs
+    query = clean_query(params.get("q"))
+    cleaned = filterset.form.cleaned_data if filterset.is_bound else {}
+    sort = cleaned.get("sort") or ""
+
+    promoted = []
+    if query:
+        ranked = _search_ranked_ids(query)
+        services = services.filter(pk__in=ranked)
+        if not sort:
+            relevance = Case(
+                *(When(pk=pk, then=Value(i)) for i, pk in enumerate(ranked)),
+                output_field=IntegerField(),
+            )
+            services = services.annotate(relevance=relevance).order_by("relevance")
+        promoted = _promoted(query, visible)
+    if sort or not query:
+        services = _sorted(services, sort or "popular")
+
+    paginator = Paginator(services, settings.CATALOG_PAGE_SIZE)
+    page_obj = paginator.get_page(params.get("page"))
+    categories = _categories_by_path()
+    _with_categories(page_obj.object_list, categories)
+    _with_categories(promoted, categories)
+    promoted_ids = {p.pk for p in promoted}
+    return {
+        "filter": filterset,
+        "services": page_obj.object_list,
+        "page_obj": page_obj,
+        "query": query,
+        "promoted": promoted,
+        "promoted_ids": promoted_ids,
+        "result_count": paginator.count,
+        "sort": sort or ("relevance" if query else "popular"),
+        "filters_active": any(
+            cleaned.get(name)
+            for name in ("category", "price", "delivery", "no_approval")
+        ),
+    }
+
+
+def _sorted(services, sort: str):
+    if sort == "name":
+        return services.order_by("title")
+    if sort == "price":
+        return services.order_by("one_off_price", "monthly_price", "title")
+    if sort == "-price":
+        return services.order_by("-one_off_price", "-monthly_price", "title")
+    if sort == "delivery":
+        return services.order_by("delivery_days", "title")
+    return _by_popularity(services)
+
+
+def catalog_home(*, user) -> dict:
+    """The shop window: categories with counts, featured and popular services."""
+    visible = visible_services(user=user).defer(*LISTING_DEFERRED)
+    categories = list(CategoryPage.objects.live().order_by("title"))
+    by_path = {c.path: c for c in categories}
+    counts: dict[str, int] = {}
+    for path in visible.values_list("path", flat=True):
+        parent = path[: -ServicePage.steplen]
+        counts[parent] = counts.get(parent, 0) + 1
+    for category in categories:
+        category.service_count = counts.get(category.path, 0)
+    featured = _with_categories(
+        list(visible.filter(featured=True).order_by("title")[:6]), by_path
+    )
+    popular = _with_categories(list(_by_popularity(visible)[:6]), by_path)
+    return {
+        "categories": [c for c in categories if c.service_count],
+        "featured": featured,
+        "popular": popular,
+    }

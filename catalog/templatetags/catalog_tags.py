@@ -1,0 +1,41 @@
+"""Presentation helpers for prices and delivery times."""
+
+from decimal import Decimal
+
+from django import template
+from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+
+register = template.Library()
+
+SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "CHF": "CHF "}
+
+
+@register.filter
+def money(value, currency=None):
+    """`1299.00` → `€1,299`; `12.5` → `€12.50`."""
+    if value is None or value == "":
+        return ""
+    amount = Decimal(value)
+    symbol = SYMBOLS.get(currency or settings.CATALOG_CURRENCY, f"{currency} ")
+    if amount == amount.to_integral_value():
+        return f"{symbol}{intcomma(int(amount))}"
+    return f"{symbol}{intcomma(f'{amount:.2f}')}"
+
+
+@register.inclusion_tag("includes/price.html")
+def price(service, size="normal"):
+    return {"service": service, "size": size}
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes):
+    """The current query string with some parameters changed (for pagination)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"

@@ -1,0 +1,4 @@
+"""The portal's own (non-page) views."""
+
+app_name = "catalog"
+urlpatterns = []

@@ -1,0 +1,49 @@
+"""Admin-side views that Wagtail's generic views don't cover."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from catalog.selectors.catalog import catalog_as_seen_by
+
+
+class ViewAsForm(forms.Form):
+    user = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        label="Person",
+        help_text="See the catalog exactly as this person sees it.",
+    )
+
+
+class CatalogAsUserView(WagtailAdminTemplateMixin, TemplateView):
+    """Pick a person; see which services they get and why each other one is hidden."""
+
+    template_name = "catalog/admin/catalog_as_user.html"
+    page_title = "View the catalog as…"
+    header_icon = "view"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm("catalog.view_catalog_as_user"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("catalog_as_user"), "label": self.page_title},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = ViewAsForm(self.request.GET or None)
+        context["form"] = form
+        if form.is_valid():
+            person = form.cleaned_data["user"]
+            rows = catalog_as_seen_by(user=person)
+            context["person"] = person
+            context["visible"] = [r for r in rows if r.visible]
+            context["hidden"] = [r for r in rows if not r.visible]
+        return context

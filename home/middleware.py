@@ -1,0 +1,17 @@
+"""The whole portal sits behind a login, except the Wagtail admin (which has its
+own login page and permission checks) and static assets."""
+
+from django.conf import settings
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+
+EXEMPT_PREFIXES = ("/admin/", "/documents/")
+
+
+class PortalLoginRequiredMiddleware(LoginRequiredMiddleware):
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        path = request.path_info
+        if path.startswith(EXEMPT_PREFIXES) or path.startswith(
+            (settings.STATIC_URL, settings.MEDIA_URL)
+        ):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)

@@ -1,0 +1,39 @@
+"""The site shell: the home page (the catalog's shop window) and plain pages."""
+
+from django.db import models
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Page
+
+
+class HomePage(Page):
+    """The front door: a greeting, search, categories, featured and popular services."""
+
+    greeting = models.CharField(
+        max_length=120, default="What do you need from IT today?"
+    )
+    intro = RichTextField(blank=True, features=["bold", "italic", "link"])
+
+    content_panels = Page.content_panels + [
+        FieldPanel("greeting"),
+        FieldPanel("intro"),
+    ]
+    subpage_types = ["catalog.CatalogIndexPage", "home.ContentPage"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        from catalog.selectors.catalog import catalog_home
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(catalog_home(user=request.user))
+        return context
+
+
+class ContentPage(Page):
+    """Plain pages such as "How ordering works" or "Contact the service desk"."""
+
+    body = RichTextField(blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("body")]
+    parent_page_types = ["home.HomePage", "home.ContentPage"]
+    subpage_types = ["home.ContentPage"]

@@ -1,0 +1,145 @@
+"""Shared fixtures: the page tree, a small catalog and people in different places."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+
+from catalog.demo.loader import ensure_home_page
+from catalog.models import CatalogIndexPage
+from tests.factories import (
+    DepartmentFactory,
+    GroupFactory,
+    LocationFactory,
+    ServiceLevelFactory,
+    UserFactory,
+    category_page,
+    service_page,
+)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def home_page(db):
+    return ensure_home_page()
+
+
+@pytest.fixture
+def catalog_index(home_page):
+    return home_page.add_child(
+        instance=CatalogIndexPage(title="All services", slug="services")
+    )
+
+
+@pytest.fixture
+def finance(db):
+    return DepartmentFactory(name="Finance")
+
+
+@pytest.fixture
+def sales(db):
+    return DepartmentFactory(name="Sales")
+
+
+@pytest.fixture
+def london(db):
+    return LocationFactory(name="London")
+
+
+@pytest.fixture
+def berlin(db):
+    return LocationFactory(name="Berlin")
+
+
+@pytest.fixture
+def managers(db):
+    return GroupFactory(name="Managers")
+
+
+@pytest.fixture
+def standard_level(db):
+    return ServiceLevelFactory(name="Standard")
+
+
+@pytest.fixture
+def catalog(catalog_index, finance, london, managers, standard_level):
+    """Two categories; one open service, and one restricted each way."""
+    computers = category_page(catalog_index, "Computers", icon="laptop")
+    access = category_page(catalog_index, "Access", icon="key")
+    services = {
+        "laptop": service_page(
+            computers,
+            "New laptop",
+            summary="A laptop set up for you.",
+            also_known_as="notebook, computer",
+            one_off_price=Decimal("1200"),
+            monthly_price=Decimal("15"),
+            delivery_days=5,
+            requires_approval=True,
+            service_level=standard_level,
+            featured=True,
+        ),
+        "password": service_page(
+            access,
+            "Reset a forgotten password",
+            summary="Get back into your account.",
+            also_known_as="login, locked out",
+            delivery_days=0,
+        ),
+        "finance_system": service_page(
+            access,
+            "Access to the finance system",
+            summary="Sign in to the finance system.",
+            restricted_to_departments=[finance],
+            monthly_price=Decimal("35"),
+        ),
+        "london_kit": service_page(
+            computers,
+            "Meeting-room video kit",
+            summary="A camera and screen for a room.",
+            one_off_price=Decimal("3200"),
+            delivery_days=15,
+            restricted_to_locations=[london],
+        ),
+        "starter": service_page(
+            computers,
+            "New starter bundle",
+            summary="Everything a new joiner needs.",
+            one_off_price=Decimal("1700"),
+            restricted_to_groups=[managers],
+        ),
+    }
+    return {"computers": computers, "access": access, **services}
+
+
+@pytest.fixture
+def employee(sales, berlin):
+    return UserFactory(username="emp", profile={"department": sales, "location": berlin})
+
+
+@pytest.fixture
+def finance_londoner(finance, london):
+    return UserFactory(
+        username="fin", profile={"department": finance, "location": london}
+    )
+
+
+@pytest.fixture
+def a_manager(sales, berlin, managers):
+    return UserFactory(
+        username="boss",
+        profile={"department": sales, "location": berlin},
+        groups=[managers],
+    )
+
+
+@pytest.fixture
+def employee_client(client, employee):
+    client.force_login(employee)
+    return client
