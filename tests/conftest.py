@@ -120,7 +120,9 @@ def catalog(catalog_index, finance, london, managers, standard_level):
 
 @pytest.fixture
 def employee(sales, berlin):
-    return UserFactory(username="emp", profile={"department": sales, "location": berlin})
+    return UserFactory(
+        username="emp", profile={"department": sales, "location": berlin}
+    )
 
 
 @pytest.fixture

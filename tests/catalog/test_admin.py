@@ -1,0 +1,122 @@
+"""The Wagtail admin as IT editors use it."""
+
+import pytest
+from django.contrib.auth.models import Group
+from wagtail.models import GroupPagePermission, Page
+
+from catalog.demo.loader import load_demo
+from catalog.models import SearchMiss, ServicePage
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db):
+    load_demo()
+
+
+@pytest.fixture
+def editor_client(client, demo):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username="editor"))
+    return client
+
+
+def test_editors_can_edit_service_pages(demo):
+    editors = Group.objects.get(name="Editors")
+    root = Page.get_first_root_node()
+    assert GroupPagePermission.objects.filter(
+        group=editors, page=root, permission__codename="change_page"
+    ).exists()
+
+
+def test_service_edit_view_has_customer_and_it_tabs(editor_client):
+    service = ServicePage.objects.get(title="VPN access")
+    response = editor_client.get(f"/admin/pages/{service.pk}/edit/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for tab in ["Customer view", "Ordering", "Who can see it", "IT only"]:
+        assert tab in html
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "servicelevel",
+        "department",
+        "costcentre",
+        "location",
+        "fulfilmentgroup",
+        "userprofile",
+        "searchmiss",
+    ],
+)
+def test_reference_data_lists_open_for_editors(editor_client, model):
+    response = editor_client.get(f"/admin/snippets/catalog/{model}/")
+    assert response.status_code == 200
+
+
+def test_catalog_setup_menu_groups_reference_data(editor_client):
+    html = editor_client.get("/admin/").content.decode()
+    assert "Catalog setup" in html
+    assert "View catalog as" in html
+
+
+def test_view_as_explains_hidden_services(editor_client):
+    from django.contrib.auth import get_user_model
+
+    employee = get_user_model().objects.get(username="employee")
+    response = editor_client.get("/admin/catalog/view-as/", {"user": employee.pk})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Access to HR records" in html
+    assert "Only for the departments Human Resources; they are in Sales." in html
+    assert "Only for members of Managers." in html
+    visible = {row.service.title for row in response.context["visible"]}
+    assert "VPN access" in visible
+    assert "New starter bundle" not in visible
+
+
+def test_view_as_with_bad_user_id_shows_the_form_error(editor_client):
+    response = editor_client.get("/admin/catalog/view-as/", {"user": "nope"})
+    assert response.status_code == 200
+    assert "person" not in response.context
+
+
+def test_view_as_is_refused_without_permission(client, demo):
+    staff = UserFactory(is_staff=True)
+    staff.groups.add(Group.objects.get(name="Moderators"))
+    client.force_login(staff)
+    response = client.get("/admin/catalog/view-as/")
+    assert response.status_code in (302, 403)
+
+
+def test_employees_cannot_open_the_admin(client, demo):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username="employee"))
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response.url
+
+
+def test_searches_with_no_results_are_listed(editor_client):
+    SearchMiss.objects.create(query_string="hoverboard", count=3)
+    html = editor_client.get("/admin/snippets/catalog/searchmiss/").content.decode()
+    assert "hoverboard" in html
+
+
+def test_editor_publishes_a_summary_change(editor_client):
+    from django.contrib.auth import get_user_model
+
+    service = ServicePage.objects.get(title="VPN access")
+    service.summary = "Work from anywhere, securely."
+    service.save_revision(
+        user=get_user_model().objects.get(username="editor")
+    ).publish()
+    employee = get_user_model().objects.get(username="employee")
+    editor_client.force_login(employee)
+    html = editor_client.get(service.url).content.decode()
+    assert "Work from anywhere, securely." in html

@@ -1,0 +1,69 @@
+"""The demo data command."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from catalog.models import CategoryPage, ServiceLevel, ServicePage, UserProfile
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_builds_a_realistic_catalog(settings):
+    settings.DEBUG = True
+    call_command("load_demo")
+    assert ServicePage.objects.live().count() >= 30
+    assert CategoryPage.objects.count() >= 6
+    assert ServiceLevel.objects.count() >= 3
+    around_the_clock = ServiceLevel.objects.get(support_hours="24x7")
+    assert around_the_clock.resolution_target_hours == 4
+    restricted = ServicePage.objects.exclude(restricted_to_departments=None)
+    assert restricted.exists()
+    assert ServicePage.objects.exclude(restricted_to_locations=None).exists()
+    assert (
+        UserProfile.objects.filter(
+            user__username__in=[
+                "employee",
+                "manager",
+                "executive",
+                "fulfiller",
+                "editor",
+                "admin",
+            ]
+        ).count()
+        == 6
+    )
+
+
+def test_demo_is_idempotent(settings):
+    settings.DEBUG = True
+    call_command("load_demo")
+    counts = (ServicePage.objects.count(), UserProfile.objects.count())
+    call_command("load_demo")
+    assert (ServicePage.objects.count(), UserProfile.objects.count()) == counts
+
+
+def test_demo_users_log_in_with_the_published_password(settings, client):
+    settings.DEBUG = True
+    call_command("load_demo")
+    assert client.login(username="employee", password="portal-demo")
+
+
+def test_demo_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("load_demo")
+    assert not ServicePage.objects.exists()
+
+
+def test_demo_runs_with_debug_off_when_forced(settings):
+    settings.DEBUG = False
+    call_command("load_demo", force=True)
+    assert ServicePage.objects.exists()
+
+
+def test_if_empty_leaves_an_existing_catalog_alone(settings):
+    settings.DEBUG = True
+    call_command("load_demo")
+    ServicePage.objects.get(title="VPN access").delete()
+    call_command("load_demo", if_empty=True)
+    assert not ServicePage.objects.filter(title="VPN access").exists()

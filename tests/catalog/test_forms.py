@@ -1,0 +1,164 @@
+"""The request-form validator: every question type, valid and invalid."""
+
+import datetime
+
+import time_machine
+from wagtail.blocks import StreamValue
+
+from catalog.blocks import RequestFormBlock
+from catalog.forms import initial_from_answers, validate_answers
+
+
+def questions(*specs):
+    """Build (key, bound block) pairs as a ServicePage exposes them."""
+    raw = [
+        {
+            "type": block_type,
+            "value": {"help_text": "", "required": True, **value},
+            "id": key,
+        }
+        for key, block_type, value in specs
+    ]
+    stream = StreamValue(RequestFormBlock(), raw, is_lazy=True)
+    return [(child.id, child) for child in stream]
+
+
+def answers_by_key(result):
+    return {a.key: a for a in result.answers}
+
+
+def test_short_text_is_trimmed_and_bounded():
+    qs = questions(("name", "short_text", {"label": "Name", "max_length": 10}))
+    ok = validate_answers(questions=qs, data={"q_name": "  Ada  "})
+    assert ok.ok and answers_by_key(ok)["name"].value == "Ada"
+    too_long = validate_answers(questions=qs, data={"q_name": "x" * 11})
+    assert "at most 10 characters" in too_long.errors["name"][0]
+
+
+def test_required_question_must_be_answered():
+    qs = questions(("name", "short_text", {"label": "Name", "max_length": 10}))
+    result = validate_answers(questions=qs, data={})
+    assert not result.ok
+    assert result.errors == {"name": ["This field is required."]}
+    assert result.answers == []
+
+
+def test_optional_question_may_be_left_blank():
+    qs = questions(
+        ("notes", "long_text", {"label": "Notes", "required": False, "max_length": 50})
+    )
+    result = validate_answers(questions=qs, data={"q_notes": ""})
+    assert result.ok
+    assert answers_by_key(result)["notes"].value is None
+    assert answers_by_key(result)["notes"].display == "—"
+
+
+def test_long_text_limit():
+    qs = questions(("why", "long_text", {"label": "Why", "max_length": 20}))
+    assert validate_answers(questions=qs, data={"q_why": "a" * 20}).ok
+    assert not validate_answers(questions=qs, data={"q_why": "a" * 21}).ok
+
+
+def test_single_choice_accepts_only_listed_options():
+    qs = questions(
+        ("model", "single_choice", {"label": "Model", "choices": ["Small", "Large"]})
+    )
+    assert (
+        answers_by_key(validate_answers(questions=qs, data={"q_model": "Large"}))[
+            "model"
+        ].value
+        == "Large"
+    )
+    bad = validate_answers(questions=qs, data={"q_model": "Huge"})
+    assert "Select a valid choice" in bad.errors["model"][0]
+
+
+def test_multiple_choice_returns_a_list_and_rejects_unknown_options():
+    qs = questions(
+        (
+            "extras",
+            "multiple_choice",
+            {"label": "Extras", "choices": ["Bag", "Mouse", "Dock"]},
+        )
+    )
+    from django.utils.datastructures import MultiValueDict
+
+    data = MultiValueDict({"q_extras": ["Bag", "Dock"]})
+    result = validate_answers(questions=qs, data=data)
+    assert answers_by_key(result)["extras"].value == ["Bag", "Dock"]
+    assert answers_by_key(result)["extras"].display == "Bag, Dock"
+    bad = validate_answers(questions=qs, data=MultiValueDict({"q_extras": ["Boat"]}))
+    assert "extras" in bad.errors
+
+
+def test_whole_number_with_bounds():
+    qs = questions(
+        ("gb", "number", {"label": "Gigabytes", "min_value": 5, "max_value": 100})
+    )
+    assert (
+        answers_by_key(validate_answers(questions=qs, data={"q_gb": "50"}))["gb"].value
+        == 50
+    )
+    assert (
+        "greater than or equal to 5"
+        in validate_answers(questions=qs, data={"q_gb": "4"}).errors["gb"][0]
+    )
+    assert (
+        "less than or equal to 100"
+        in validate_answers(questions=qs, data={"q_gb": "101"}).errors["gb"][0]
+    )
+    assert (
+        "whole number"
+        in validate_answers(questions=qs, data={"q_gb": "7.5"}).errors["gb"][0]
+    )
+    assert not validate_answers(questions=qs, data={"q_gb": "lots"}).ok
+
+
+@time_machine.travel(datetime.date(2026, 11, 25), tick=False)
+def test_date_parses_and_refuses_the_past_when_asked():
+    qs = questions(("when", "date", {"label": "When", "not_in_past": True}))
+    result = validate_answers(questions=qs, data={"q_when": "2026-12-01"})
+    assert answers_by_key(result)["when"].value == datetime.date(2026, 12, 1)
+    assert answers_by_key(result)["when"].to_json()["value"] == "2026-12-01"
+    past = validate_answers(questions=qs, data={"q_when": "2026-11-24"})
+    assert past.errors["when"] == ["Choose today or a later date."]
+    assert not validate_answers(questions=qs, data={"q_when": "31/31/2026"}).ok
+
+
+def test_date_in_past_allowed_when_not_restricted():
+    qs = questions(("lost", "date", {"label": "Lost on", "not_in_past": False}))
+    assert validate_answers(questions=qs, data={"q_lost": "2020-01-01"}).ok
+
+
+def test_yes_no_gives_a_boolean_and_requires_a_choice():
+    qs = questions(("keep", "yes_no", {"label": "Keep your number?"}))
+    assert (
+        answers_by_key(validate_answers(questions=qs, data={"q_keep": "no"}))[
+            "keep"
+        ].value
+        is False
+    )
+    yes = answers_by_key(validate_answers(questions=qs, data={"q_keep": "yes"}))["keep"]
+    assert yes.value is True and yes.display == "Yes"
+    assert not validate_answers(questions=qs, data={}).ok
+    assert not validate_answers(questions=qs, data={"q_keep": "maybe"}).ok
+
+
+def test_answers_keep_labels_and_round_trip_into_initial_data():
+    qs = questions(
+        ("model", "single_choice", {"label": "Model", "choices": ["Small"]}),
+        ("keep", "yes_no", {"label": "Keep?"}),
+    )
+    result = validate_answers(questions=qs, data={"q_model": "Small", "q_keep": "yes"})
+    stored = [a.to_json() for a in result.answers]
+    assert stored[0]["label"] == "Model" and stored[0]["display"] == "Small"
+    assert initial_from_answers(stored) == {"q_model": "Small", "q_keep": "yes"}
+
+
+def test_errors_for_several_fields_at_once():
+    qs = questions(
+        ("a", "short_text", {"label": "A", "max_length": 5}),
+        ("b", "number", {"label": "B", "min_value": 1, "max_value": 2}),
+    )
+    result = validate_answers(questions=qs, data={"b": "3"})
+    assert set(result.errors) == {"a", "b"}

@@ -1,0 +1,224 @@
+"""The storefront as a person's browser sees it: pages, entitlements by URL,
+bad input, login, and query budgets that do not grow with the catalog."""
+
+from decimal import Decimal
+
+import pytest
+from wagtail.contrib.search_promotions.models import Query, SearchPromotion
+
+from catalog.models import SearchMiss
+from tests.factories import service_page
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_shows_categories_and_featured_services(employee_client, catalog):
+    response = employee_client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Computers" in html and "Access" in html
+    assert "New laptop" in html  # featured
+    assert "Access to the finance system" not in html
+
+
+def test_listing_shows_only_entitled_services(employee_client, catalog):
+    response = employee_client.get("/services/")
+    titles = [s.title for s in response.context["services"]]
+    assert sorted(titles) == ["New laptop", "Reset a forgotten password"]
+
+
+def test_category_page_lists_its_own_services(employee_client, catalog):
+    response = employee_client.get("/services/computers/")
+    assert [s.title for s in response.context["services"]] == ["New laptop"]
+
+
+def test_service_page_shows_price_delivery_and_service_level(employee_client, catalog):
+    response = employee_client.get("/services/computers/new-laptop/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "€1,200" in html and "one-off" in html
+    assert "€15" in html and "per month" in html
+    assert "Usually ready in 5 working days" in html
+    assert "Your manager approves it first" in html
+    assert "We aim to finish within" in html and "16 hours" in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/services/access/access-to-the-finance-system/",
+        "/services/computers/meeting-room-video-kit/",
+        "/services/computers/new-starter-bundle/",
+    ],
+)
+def test_direct_url_to_a_service_not_entitled_is_404(employee_client, catalog, url):
+    response = employee_client.get(url)
+    assert response.status_code == 404
+    assert "finance" not in response.content.decode().lower()
+
+
+def test_entitled_person_can_open_restricted_service(client, catalog, finance_londoner):
+    client.force_login(finance_londoner)
+    response = client.get("/services/access/access-to-the-finance-system/")
+    assert response.status_code == 200
+
+
+def test_suspended_service_explains_why(employee_client, catalog):
+    page = catalog["password"]
+    page.orderable = False
+    page.not_orderable_reason = "Our password tool is being upgraded until Monday."
+    page.save_revision().publish()
+    response = employee_client.get("/services/access/reset-a-forgotten-password/")
+    assert "being upgraded until Monday" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"price": "free"}, ["Reset a forgotten password"]),
+        ({"price": "over-500"}, ["New laptop"]),
+        ({"delivery": "same-day"}, ["Reset a forgotten password"]),
+        ({"no_approval": "on"}, ["Reset a forgotten password"]),
+        ({"sort": "-price"}, ["New laptop", "Reset a forgotten password"]),
+        ({"sort": "price"}, ["Reset a forgotten password", "New laptop"]),
+        ({"sort": "name"}, ["New laptop", "Reset a forgotten password"]),
+    ],
+)
+def test_filters_and_sorting(employee_client, catalog, params, expected):
+    response = employee_client.get("/services/", params)
+    assert [s.title for s in response.context["services"]] == expected
+
+
+def test_category_filter(employee_client, catalog):
+    response = employee_client.get("/services/", {"category": catalog["access"].pk})
+    assert [s.title for s in response.context["services"]] == [
+        "Reset a forgotten password"
+    ]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"category": "abc"},
+        {"category": "999999"},
+        {"price": "cheap"},
+        {"delivery": "-1"},
+        {"sort": "id; drop table"},
+        {"page": "zzz"},
+        {"page": "99999"},
+        {"page": "-1"},
+        {"q": "x" * 20000},
+        {"q": "\"'*()[]{}:;!@#$%^&|~`<>\\/"},
+        {"q": "laptop OR AND NOT"},
+        {"q": "\x00\x01"},
+        {"q": "ünïcødé 日本語"},
+        {"no_approval": "maybe"},
+    ],
+)
+def test_bad_input_gives_a_normal_page(employee_client, catalog, params):
+    response = employee_client.get("/services/", params)
+    assert response.status_code == 200
+    response = employee_client.get("/services/computers/", params)
+    assert response.status_code == 200
+
+
+def test_invalid_filter_is_explained_and_ignored(employee_client, catalog):
+    response = employee_client.get("/services/", {"price": "cheap"})
+    assert "showing everything instead" in response.content.decode()
+    assert len(response.context["services"]) == 2
+
+
+def test_search_that_finds_nothing_is_recorded_for_editors(employee_client, catalog):
+    employee_client.get("/services/", {"q": "teleporter"})
+    employee_client.get("/services/", {"q": "Teleporter"})
+    miss = SearchMiss.objects.get()
+    assert miss.query_string == "teleporter"
+    assert miss.count == 2
+    assert Query.get("teleporter").hits == 2
+
+
+def test_successful_search_is_not_a_miss(employee_client, catalog):
+    employee_client.get("/services/", {"q": "laptop"})
+    assert not SearchMiss.objects.exists()
+
+
+def test_promoted_service_is_shown_first_when_visible(employee_client, catalog):
+    SearchPromotion.objects.create(
+        query=Query.get("computer"), page=catalog["password"], sort_order=0
+    )
+    SearchPromotion.objects.create(
+        query=Query.get("computer"), page=catalog["finance_system"], sort_order=1
+    )
+    response = employee_client.get("/services/", {"q": "computer"})
+    assert [s.title for s in response.context["promoted"]] == [
+        "Reset a forgotten password"
+    ]
+    assert "Access to the finance system" not in response.content.decode()
+
+
+def test_portal_requires_login(client, catalog):
+    for url in ["/", "/services/", "/services/computers/new-laptop/"]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith("/accounts/login/")
+
+
+def test_login_redirects_to_next_within_the_site(client, employee, catalog):
+    response = client.post(
+        "/accounts/login/?next=/services/",
+        {"username": "emp", "password": "portal-demo", "next": "/services/"},
+    )
+    assert response.status_code == 302 and response.url == "/services/"
+
+
+def test_login_never_redirects_off_site(client, employee, catalog):
+    response = client.post(
+        "/accounts/login/",
+        {
+            "username": "emp",
+            "password": "portal-demo",
+            "next": "https://evil.example.com/",
+        },
+    )
+    assert response.status_code == 302
+    assert response.url == "/"
+
+
+def test_wrong_password_shows_a_message(client, employee):
+    response = client.post("/accounts/login/", {"username": "emp", "password": "no"})
+    assert response.status_code == 200
+    assert "don&#x27;t match" in response.content.decode()
+
+
+def test_logout(employee_client, catalog):
+    response = employee_client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert employee_client.get("/services/").status_code == 302
+
+
+def _add_services(category, n, start=0):
+    for i in range(start, start + n):
+        service_page(category, f"Extra service {i}", one_off_price=Decimal(i))
+
+
+@pytest.mark.parametrize(
+    ("url", "budget"),
+    [
+        ("/", 15),
+        ("/services/", 17),
+        ("/services/computers/", 18),
+        ("/services/?price=under-100&sort=price&no_approval=on", 17),
+        ("/services/?q=laptop", 24),  # includes logging the search
+        ("/services/computers/new-laptop/", 19),
+    ],
+)
+def test_query_budget_does_not_grow_with_the_catalog(
+    employee_client, catalog, django_assert_max_num_queries, url, budget
+):
+    employee_client.get(url)  # warm caches that are per-process by design
+    with django_assert_max_num_queries(budget) as small:
+        assert employee_client.get(url).status_code == 200
+    _add_services(catalog["computers"], 15)
+    with django_assert_max_num_queries(budget) as large:
+        assert employee_client.get(url).status_code == 200
+    assert len(large.captured_queries) <= len(small.captured_queries)
