@@ -6,9 +6,15 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from catalog.models import CategoryPage, ServicePage
+from catalog.models import (
+    CategoryPage,
+    ItemStatus,
+    RequestItem,
+    ServicePage,
+    ServiceRequest,
+)
 
 PRICE_BANDS = {
     "free": ("No charge", Q(one_off_price=0, monthly_price=0)),
@@ -92,3 +98,37 @@ class ServiceFilter(django_filters.FilterSet):
     def filter_nothing(self, queryset, name, value):
         # Sorting needs popularity and search relevance, so the selector does it.
         return queryset
+
+
+class RequestFilter(django_filters.FilterSet):
+    """My requests: by the status of any item, and by date submitted."""
+
+    status = django_filters.ChoiceFilter(
+        choices=ItemStatus.choices,
+        method="filter_status",
+        empty_label="Any status",
+        label="Status",
+    )
+    submitted_from = django_filters.DateFilter(
+        field_name="submitted_at",
+        lookup_expr="date__gte",
+        label="Submitted from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    submitted_to = django_filters.DateFilter(
+        field_name="submitted_at",
+        lookup_expr="date__lte",
+        label="to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = ServiceRequest
+        fields = []
+
+    def filter_status(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(
+            Exists(RequestItem.objects.filter(request=OuterRef("pk"), status=value))
+        )

@@ -1,4 +1,45 @@
-"""The portal's own (non-page) views."""
+"""The portal's own (non-page) views: basket, checkout, requests, held services."""
+
+from django.urls import path
+
+from catalog.views import basket, requests
 
 app_name = "catalog"
-urlpatterns = []
+urlpatterns = [
+    path("basket/", basket.basket, name="basket"),
+    path("basket/add/<int:service_id>/", basket.basket_add, name="basket_add"),
+    path(
+        "basket/lines/<int:line_id>/edit/",
+        basket.basket_line_edit,
+        name="basket_line_edit",
+    ),
+    path(
+        "basket/lines/<int:line_id>/remove/",
+        basket.basket_line_delete,
+        name="basket_line_remove",
+    ),
+    path("checkout/", basket.checkout, name="checkout"),
+    path("requests/", requests.request_list, name="request_list"),
+    path("requests/<int:request_id>/", requests.request_view, name="request_detail"),
+    path(
+        "requests/<int:request_id>/submitted/",
+        basket.request_submitted,
+        name="request_submitted",
+    ),
+    path(
+        "requests/<int:request_id>/comment/",
+        requests.request_comment,
+        name="request_comment",
+    ),
+    path(
+        "requests/items/<int:item_id>/cancel/",
+        requests.item_cancel_view,
+        name="item_cancel",
+    ),
+    path("my-services/", requests.my_services, name="my_services"),
+    path(
+        "my-services/<int:item_id>/remove/",
+        requests.my_service_remove,
+        name="my_service_remove",
+    ),
+]

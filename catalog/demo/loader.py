@@ -137,6 +137,12 @@ def _role_groups() -> dict[str, Group]:
         content_type__app_label="wagtailadmin", codename="access_admin"
     )
     groups["Editors"].permissions.add(*editor_perms, view_as, admin_access)
+    groups["Managers"].permissions.add(
+        Permission.objects.get(codename="order_on_behalf")
+    )
+    groups["Fulfillers"].permissions.add(
+        Permission.objects.get(codename="work_requests")
+    )
     return groups
 
 

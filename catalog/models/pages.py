@@ -306,6 +306,9 @@ class ServicePage(Page):
         return super().serve(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
+        from catalog.forms import RequestForm
+
         context = super().get_context(request, *args, **kwargs)
         context["category"] = self.get_parent().specific_deferred
+        context["request_form"] = RequestForm(questions=self.request_questions)
         return context

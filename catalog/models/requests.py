@@ -80,6 +80,10 @@ class ServiceRequest(models.Model):
     class Meta:
         ordering = ["-submitted_at", "-pk"]
         indexes = [models.Index(fields=["requested_for", "-submitted_at"])]
+        permissions = [
+            ("order_on_behalf", "Can order on behalf of someone else"),
+            ("work_requests", "Can work on requests in the fulfilment queue"),
+        ]
 
     def __str__(self):
         return self.number

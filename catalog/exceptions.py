@@ -1,0 +1,52 @@
+"""Domain errors. Each carries a message fit to show the person who caused it."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+
+class CatalogError(Exception):
+    """A refused action; ``message`` is in the customer's words."""
+
+    def __init__(self, message: str = "", **details):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFoundForUser(Http404):
+    """The thing doesn't exist, or this person may not know it exists."""
+
+
+class NotAllowed(PermissionDenied):
+    """The person is known to see the thing but may not do this to it."""
+
+
+class ServiceNotOrderable(CatalogError):
+    pass
+
+
+class InvalidAnswers(CatalogError):
+    """``errors`` maps question key (or "quantity") to messages."""
+
+    def __init__(self, errors: dict[str, list[str]], form=None):
+        super().__init__("Some answers need your attention.")
+        self.errors = errors
+        self.form = form
+
+
+class BasketEmpty(CatalogError):
+    pass
+
+
+class BasketChanged(CatalogError):
+    """Prices or availability changed since the person last looked."""
+
+
+class InvalidCheckout(CatalogError):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("Check the details below.")
+        self.errors = errors
+
+
+class TransitionNotAllowed(CatalogError):
+    pass

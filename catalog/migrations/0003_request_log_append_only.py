@@ -1,0 +1,46 @@
+"""On PostgreSQL, refuse UPDATE and DELETE on the request log at the database.
+
+SQLite has no equivalent that survives a determined admin, so there the hash
+chain (``manage.py verify_request_log``) is the guard.
+"""
+
+from django.db import migrations
+
+CREATE = """
+CREATE OR REPLACE FUNCTION catalog_requestevent_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'The request log is append-only: % on catalog_requestevent is not allowed', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER catalog_requestevent_no_update_delete
+    BEFORE UPDATE OR DELETE ON catalog_requestevent
+    FOR EACH ROW EXECUTE FUNCTION catalog_requestevent_append_only();
+
+CREATE TRIGGER catalog_requestevent_no_truncate
+    BEFORE TRUNCATE ON catalog_requestevent
+    FOR EACH STATEMENT EXECUTE FUNCTION catalog_requestevent_append_only();
+"""
+
+DROP = """
+DROP TRIGGER IF EXISTS catalog_requestevent_no_truncate ON catalog_requestevent;
+DROP TRIGGER IF EXISTS catalog_requestevent_no_update_delete ON catalog_requestevent;
+DROP FUNCTION IF EXISTS catalog_requestevent_append_only();
+"""
+
+
+def _on_postgresql(sql):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(sql)
+
+    return run
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0002_request_permissions")]
+
+    operations = [
+        migrations.RunPython(_on_postgresql(CREATE), _on_postgresql(DROP)),
+    ]

@@ -1,0 +1,218 @@
+"""Checkout: turn a basket into a service request, once.
+
+One atomic block locks the basket, re-checks every line against the live catalog,
+creates the request and its items (copies of what was ordered), writes the first
+log events and marks the basket submitted. A second submit of the same basket
+returns the request the first one created. Any error leaves everything as it was.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from catalog import permissions
+from catalog.exceptions import BasketChanged, BasketEmpty, InvalidCheckout
+from catalog.models import (
+    Basket,
+    CostCentre,
+    ItemStatus,
+    RequestItem,
+    ServiceRequest,
+    UserProfile,
+)
+from catalog.selectors.basket import BasketReview, review_lines
+from catalog.selectors.requests import default_cost_centre
+from catalog.services.notifications import notify_after_commit
+from catalog.services.request_log import event_append
+
+MAX_REASON_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    request: ServiceRequest
+    created: bool
+
+
+def _clean_details(*, user, requested_for, cost_centre, business_reason):
+    errors: dict[str, list[str]] = {}
+    if requested_for is None:
+        requested_for = user
+    elif requested_for.pk != user.pk:
+        if not permissions.can_order_on_behalf(user):
+            errors["requested_for"] = ["You can only order for yourself."]
+        elif not requested_for.is_active:
+            errors["requested_for"] = ["That person's account is not active."]
+    if cost_centre is None:
+        cost_centre = default_cost_centre(requested_for)
+        if cost_centre is None:
+            errors["cost_centre"] = [
+                "Choose a cost centre: the person has no department to bill."
+            ]
+    elif not cost_centre.active:
+        errors["cost_centre"] = ["That cost centre is closed; choose another."]
+    reason = (business_reason or "").strip()
+    if not reason:
+        errors["business_reason"] = ["Tell us briefly why this is needed."]
+    elif len(reason) > MAX_REASON_LENGTH:
+        errors["business_reason"] = [
+            f"Keep it under {MAX_REASON_LENGTH} characters (you wrote {len(reason)})."
+        ]
+    if errors:
+        raise InvalidCheckout(errors)
+    return requested_for, cost_centre, reason
+
+
+def request_submit(
+    *,
+    user,
+    basket_id: int,
+    expected_fingerprint: str,
+    business_reason: str,
+    requested_for=None,
+    cost_centre: CostCentre | None = None,
+) -> CheckoutResult:
+    """Submit the person's basket as one service request.
+
+    ``expected_fingerprint`` is the basket review the person confirmed; if prices or
+    lines changed since, ``BasketChanged`` is raised and nothing is submitted.
+    """
+    with transaction.atomic():
+        basket = (
+            Basket.objects.select_for_update().filter(pk=basket_id, owner=user).first()
+        )
+        if basket is None:
+            raise BasketEmpty("Your basket is empty.")
+        if basket.status == Basket.Status.SUBMITTED:
+            existing = ServiceRequest.objects.filter(basket=basket).first()
+            if existing is not None:
+                return CheckoutResult(request=existing, created=False)
+        requested_for, cost_centre, reason = _clean_details(
+            user=user,
+            requested_for=requested_for,
+            cost_centre=cost_centre,
+            business_reason=business_reason,
+        )
+        lines = list(basket.lines.select_related("service").order_by("added_at", "pk"))
+        if not lines:
+            raise BasketEmpty("Your basket is empty.")
+        review = BasketReview(basket=basket, lines=review_lines(user=user, lines=lines))
+        if not review.can_check_out:
+            raise BasketChanged(
+                "Some services in your basket can't be ordered as they are. "
+                "Nothing was submitted."
+            )
+        if review.fingerprint != expected_fingerprint:
+            raise BasketChanged(
+                "Prices or your basket changed while you were checking out. "
+                "Please check the new figures; nothing was submitted."
+            )
+        request = _create_request(
+            user=user,
+            basket=basket,
+            review=review,
+            requested_for=requested_for,
+            cost_centre=cost_centre,
+            reason=reason,
+        )
+    return CheckoutResult(request=request, created=True)
+
+
+def _create_request(*, user, basket, review, requested_for, cost_centre, reason):
+    now = timezone.now()
+    department_id = (
+        UserProfile.objects.filter(user=requested_for)
+        .values_list("department_id", flat=True)
+        .first()
+    )
+    request = ServiceRequest.objects.create(
+        requested_by=user,
+        requested_for=requested_for,
+        cost_centre=cost_centre,
+        department_id=department_id,
+        business_reason=reason,
+        currency=settings.CATALOG_CURRENCY,
+        basket=basket,
+        submitted_at=now,
+    )
+    items = []
+    for number, line_review in enumerate(review.lines, start=1):
+        items.append(_item_from_line(request, number, line_review, now=now))
+    RequestItem.objects.bulk_create(items)
+    items = list(request.items.order_by("line_number"))
+    event_append(
+        request=request,
+        name="request.submitted",
+        actor=user,
+        at=now,
+        data={
+            "requested_for": requested_for.get_username(),
+            "cost_centre": cost_centre.code,
+            "items": len(items),
+            "one_off_total": str(review.one_off_total),
+            "monthly_total": str(review.monthly_total),
+            "currency": request.currency,
+            "on_behalf": requested_for.pk != user.pk,
+        },
+        note=reason,
+    )
+    for item in items:
+        event_append(
+            request=request,
+            item=item,
+            name="item.created",
+            actor=user,
+            at=now,
+            to_state=item.status,
+            data={
+                "service": item.service_name,
+                "quantity": item.quantity,
+                "one_off_price": str(item.one_off_price),
+                "monthly_price": str(item.monthly_price),
+                "answers": item.answers,
+                "service_level": item.service_level_name,
+            },
+        )
+    Basket.objects.filter(pk=basket.pk).update(
+        status=Basket.Status.SUBMITTED, submitted_at=now
+    )
+    notify_after_commit("request.submitted", request_id=request.pk)
+    return request
+
+
+def _item_from_line(request, number, line_review, *, now) -> RequestItem:
+    line = line_review.line
+    service = line.service
+    level = service.service_level
+    group = service.fulfilment_group
+    category = service.get_parent()
+    return RequestItem(
+        request=request,
+        line_number=number,
+        service=service,
+        service_name=service.title,
+        category_name=category.title if category else "",
+        quantity=line.quantity,
+        one_off_price=line_review.one_off_price,
+        monthly_price=line_review.monthly_price,
+        currency=request.currency,
+        requires_approval=service.requires_approval,
+        answers=line.answers,
+        service_level_name=level.name if level else "",
+        response_target_hours=level.response_target_hours if level else None,
+        resolution_target_hours=level.resolution_target_hours if level else None,
+        internal_resolution_target_hours=(
+            level.internal_resolution_target_hours if level else None
+        ),
+        fulfilment_group=group,
+        fulfilment_group_name=group.name if group else "",
+        status=(
+            ItemStatus.AWAITING_APPROVAL
+            if service.requires_approval
+            else ItemStatus.SUBMITTED
+        ),
+        created_at=now,
+        status_changed_at=now,
+    )

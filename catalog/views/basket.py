@@ -1,0 +1,164 @@
+"""The basket and checkout."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_POST
+
+from catalog.exceptions import (
+    BasketChanged,
+    BasketEmpty,
+    InvalidAnswers,
+    InvalidCheckout,
+    ServiceNotOrderable,
+)
+from catalog.forms import RequestForm, initial_from_answers
+from catalog.selectors.basket import basket_line_for, basket_review
+from catalog.selectors.catalog import visible_services
+from catalog.selectors.requests import people_to_order_for, request_detail
+from catalog.services.basket import (
+    basket_line_add,
+    basket_line_remove,
+    basket_line_update,
+)
+from catalog.services.checkout import request_submit
+from catalog.views.forms import CheckoutForm
+
+
+def _quantity_context(exc: InvalidAnswers, data) -> dict:
+    return {
+        "quantity_errors": exc.errors.get("quantity", []),
+        "quantity_value": data.get("quantity", ""),
+    }
+
+
+@require_POST
+def basket_add(request, service_id: int):
+    try:
+        line = basket_line_add(
+            user=request.user, service_id=service_id, data=request.POST
+        )
+    except ServiceNotOrderable as exc:
+        messages.error(request, exc.message)
+        return redirect(visible_services(user=request.user).get(pk=service_id).url)
+    except InvalidAnswers as exc:
+        service = visible_services(user=request.user).get(pk=service_id)
+        context = service.get_context(request)
+        context.update(
+            request_form=exc.form,
+            form_has_errors=True,
+            **_quantity_context(exc, request.POST),
+        )
+        return TemplateResponse(
+            request, service.get_template(request), context, status=400
+        )
+    messages.success(request, f"{line.service_name} is in your basket.")
+    return redirect("catalog:basket")
+
+
+def basket(request):
+    return render(
+        request, "catalog/basket.html", {"review": basket_review(user=request.user)}
+    )
+
+
+def basket_line_edit(request, line_id: int):
+    line = basket_line_for(user=request.user, line_id=line_id)
+    questions = line.service.request_questions
+    context = {"line": line, "service": line.service, "quantity_value": line.quantity}
+    if request.method == "POST":
+        try:
+            basket_line_update(user=request.user, line_id=line.pk, data=request.POST)
+        except ServiceNotOrderable as exc:
+            messages.error(request, exc.message)
+            return redirect("catalog:basket")
+        except InvalidAnswers as exc:
+            context.update(
+                request_form=exc.form, **_quantity_context(exc, request.POST)
+            )
+            return render(request, "catalog/basket_line_edit.html", context, status=400)
+        messages.success(request, f"Your answers for {line.service_name} are saved.")
+        return redirect("catalog:basket")
+    context["request_form"] = RequestForm(
+        questions=questions, initial=initial_from_answers(line.answers)
+    )
+    return render(request, "catalog/basket_line_edit.html", context)
+
+
+@require_POST
+def basket_line_delete(request, line_id: int):
+    line = basket_line_for(user=request.user, line_id=line_id)
+    basket_line_remove(user=request.user, line_id=line.pk)
+    messages.success(request, f"{line.service_name} was removed from your basket.")
+    return redirect("catalog:basket")
+
+
+def checkout(request):
+    people = people_to_order_for(user=request.user)
+    if request.method == "POST":
+        form = CheckoutForm(request.POST, people=people)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = request_submit(
+                    user=request.user,
+                    basket_id=data["basket"],
+                    expected_fingerprint=data["fingerprint"],
+                    requested_for=data["requested_for"],
+                    cost_centre=data["cost_centre"],
+                    business_reason=data["business_reason"],
+                )
+            except BasketEmpty as exc:
+                messages.error(request, exc.message)
+                return redirect("catalog:basket")
+            except BasketChanged as exc:
+                messages.warning(request, exc.message)
+                return _checkout_page(request, people, form=form, status=409)
+            except InvalidCheckout as exc:
+                for field, errors in exc.errors.items():
+                    for error in errors:
+                        form.add_error(field, error)
+            else:
+                if not result.created:
+                    messages.info(
+                        request, f"{result.request.number} was already submitted."
+                    )
+                return redirect(
+                    "catalog:request_submitted", request_id=result.request.pk
+                )
+        return _checkout_page(request, people, form=form, status=400)
+    return _checkout_page(request, people, form=None)
+
+
+def _checkout_page(request, people, *, form, status=200):
+    review = basket_review(user=request.user)
+    if review.is_empty:
+        messages.info(request, "Your basket is empty: add a service first.")
+        return redirect("catalog:basket")
+    if form is None:
+        form = CheckoutForm(
+            people=people,
+            initial={
+                "basket": review.basket.pk,
+                "fingerprint": review.fingerprint,
+                "requested_for": request.user.pk,
+            },
+        )
+    else:
+        # Always confirm against what is on screen now.
+        form.data = form.data.copy()
+        form.data["fingerprint"] = review.fingerprint
+        form.data["basket"] = review.basket.pk
+    return render(
+        request,
+        "catalog/checkout.html",
+        {"review": review, "form": form},
+        status=status,
+    )
+
+
+def request_submitted(request, request_id: int):
+    service_request = request_detail(user=request.user, request_id=request_id)
+    return render(
+        request, "catalog/request_submitted.html", {"service_request": service_request}
+    )

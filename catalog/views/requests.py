@@ -1,0 +1,98 @@
+"""My requests, one request's timeline, and the services a person holds."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from catalog.exceptions import CatalogError
+from catalog.selectors.requests import held_services, my_requests, request_detail
+from catalog.services.fulfilment import (
+    held_service_removal_request,
+    item_cancel,
+    request_comment_add,
+)
+from catalog.views.forms import NoteForm, RemovalForm
+
+
+def request_list(request):
+    return render(
+        request,
+        "catalog/request_list.html",
+        my_requests(user=request.user, params=request.GET),
+    )
+
+
+def request_view(request, request_id: int):
+    service_request = request_detail(user=request.user, request_id=request_id)
+    return render(
+        request,
+        "catalog/request_detail.html",
+        {"service_request": service_request, "note_form": NoteForm()},
+    )
+
+
+@require_POST
+def request_comment(request, request_id: int):
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            request_comment_add(
+                request_id=request_id,
+                actor=request.user,
+                text=form.cleaned_data["text"],
+            )
+        except CatalogError as exc:
+            form.add_error("text", exc.message)
+        else:
+            messages.success(request, "Your comment was added.")
+            return redirect("catalog:request_detail", request_id=request_id)
+    service_request = request_detail(user=request.user, request_id=request_id)
+    return render(
+        request,
+        "catalog/request_detail.html",
+        {"service_request": service_request, "note_form": form},
+        status=400,
+    )
+
+
+@require_POST
+def item_cancel_view(request, item_id: int):
+    try:
+        item = item_cancel(
+            item_id=item_id, actor=request.user, note=request.POST.get("note", "")
+        )
+    except CatalogError as exc:
+        messages.error(request, exc.message)
+        request_id = request.POST.get("request_id", "")
+        if request_id.isdigit():
+            return redirect("catalog:request_detail", request_id=int(request_id))
+        return redirect("catalog:request_list")
+    messages.success(request, f"{item.number} {item.service_name} was cancelled.")
+    return redirect("catalog:request_detail", request_id=item.request_id)
+
+
+def my_services(request):
+    return render(
+        request,
+        "catalog/my_services.html",
+        {"items": held_services(user=request.user), "form": RemovalForm()},
+    )
+
+
+@require_POST
+def my_service_remove(request, item_id: int):
+    form = RemovalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Keep the reason under 4,000 characters.")
+        return redirect("catalog:my_services")
+    try:
+        removal = held_service_removal_request(
+            item_id=item_id, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+    except CatalogError as exc:
+        messages.error(request, exc.message)
+        return redirect("catalog:my_services")
+    messages.success(
+        request, f"We've received your request {removal.number} to remove it."
+    )
+    return redirect("catalog:request_detail", request_id=removal.pk)
