@@ -5,6 +5,10 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
@@ -13,8 +17,11 @@ from catalog.models import (
     Department,
     FulfilmentGroup,
     Location,
+    RequestEvent,
+    RequestItem,
     SearchMiss,
     ServiceLevel,
+    ServiceRequest,
     UserProfile,
 )
 from catalog.views.admin import CatalogAsUserView
@@ -147,3 +154,98 @@ def register_view_as_menu_item():
         order=210,
         permission="catalog.view_catalog_as_user",
     )
+
+
+# --- The request log: visible in the admin, never editable there -------------
+
+
+class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
+    """View (and inspect) only: the system of record is changed through the
+    portal's services, which log every change, never through admin forms."""
+
+    WRITE_ACTIONS = frozenset({"add", "change", "delete"})
+
+    def user_has_permission(self, user, action):
+        if action in self.WRITE_ACTIONS:
+            return False
+        return super().user_has_permission(user, action)
+
+    def users_with_any_permission(self, actions):
+        return super().users_with_any_permission(
+            [a for a in actions if a not in self.WRITE_ACTIONS]
+        )
+
+
+for _model in (ServiceRequest, RequestItem, RequestEvent):
+    register_permission_policy(_model, ReadOnlyPermissionPolicy(_model))
+
+
+class ServiceRequestViewSet(ModelViewSet):
+    model = ServiceRequest
+    name = "service_requests"
+    url_prefix = "requests"
+    icon = "form"
+    menu_label = "Requests"
+    list_display = [
+        "__str__",
+        "requested_for",
+        "requested_by",
+        "cost_centre",
+        "submitted_at",
+    ]
+    list_filter = ["cost_centre", "department"]
+    inspect_view_enabled = True
+    # Forms are never reachable (the policy refuses writes) but must be declared.
+    form_fields = ["business_reason"]
+
+
+class RequestEventFilterSet(WagtailFilterSet):
+    class Meta:
+        model = RequestEvent
+        fields = ["name"]
+
+
+class RequestEventViewSet(ModelViewSet):
+    model = RequestEvent
+    name = "request_log"
+    url_prefix = "request-log"
+    icon = "history"
+    menu_label = "Request log"
+    list_display = [
+        "request",
+        "sequence",
+        "name",
+        "actor_name",
+        "created_at",
+        "from_state",
+        "to_state",
+    ]
+    filterset_class = RequestEventFilterSet
+    inspect_view_enabled = True
+    form_fields = ["note"]
+    inspect_view_fields = [
+        "request",
+        "item",
+        "sequence",
+        "name",
+        "actor_name",
+        "created_at",
+        "from_state",
+        "to_state",
+        "note",
+        "data",
+        "previous_hash",
+        "hash",
+    ]
+
+
+class RequestsGroup(ViewSetGroup):
+    menu_label = "Requests"
+    menu_icon = "form"
+    menu_order = 190
+    items = (ServiceRequestViewSet, RequestEventViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_requests_viewsets():
+    return RequestsGroup()

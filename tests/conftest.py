@@ -17,6 +17,25 @@ from tests.factories import (
     service_page,
 )
 
+LAPTOP_QUESTIONS = [
+    {
+        "type": "single_choice",
+        "id": "model",
+        "value": {
+            "label": "Which model?",
+            "help_text": "",
+            "required": True,
+            "choices": ["Standard", "Performance"],
+        },
+    },
+    {
+        "type": "yes_no",
+        "id": "move-files",
+        "value": {"label": "Move your files?", "help_text": "", "required": True},
+    },
+]
+LAPTOP_ANSWERS = {"q_model": "Performance", "q_move-files": "yes"}
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
@@ -84,6 +103,8 @@ def catalog(catalog_index, finance, london, managers, standard_level):
             requires_approval=True,
             service_level=standard_level,
             featured=True,
+            max_quantity=3,
+            request_form=LAPTOP_QUESTIONS,
         ),
         "password": service_page(
             access,
@@ -145,3 +166,31 @@ def a_manager(sales, berlin, managers):
 def employee_client(client, employee):
     client.force_login(employee)
     return client
+
+
+@pytest.fixture
+def manager_client(client, a_manager):
+    client.force_login(a_manager)
+    return client
+
+
+@pytest.fixture
+def order_on_behalf(managers):
+    from django.contrib.auth.models import Permission
+
+    managers.permissions.add(Permission.objects.get(codename="order_on_behalf"))
+    return managers
+
+
+@pytest.fixture
+def fulfiller(db, berlin):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import DepartmentFactory
+
+    person = UserFactory(
+        username="fixer",
+        profile={"department": DepartmentFactory(name="IT"), "location": berlin},
+    )
+    person.user_permissions.add(Permission.objects.get(codename="work_requests"))
+    return person

@@ -141,7 +141,16 @@ def _role_groups() -> dict[str, Group]:
         Permission.objects.get(codename="order_on_behalf")
     )
     groups["Fulfillers"].permissions.add(
-        Permission.objects.get(codename="work_requests")
+        Permission.objects.get(codename="work_requests"),
+        admin_access,
+        *Permission.objects.filter(
+            content_type__app_label="catalog",
+            codename__in=[
+                "view_servicerequest",
+                "view_requestitem",
+                "view_requestevent",
+            ],
+        ),
     )
     return groups
 

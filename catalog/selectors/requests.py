@@ -131,7 +131,6 @@ def held_services(*, user):
                     ]
                 )
             ),
-            monthly_total=F("monthly_price") * F("quantity"),
         )
         .select_related("request")
         .order_by("service_name", "fulfilled_at")

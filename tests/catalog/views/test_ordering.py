@@ -1,0 +1,427 @@
+"""Ordering through the browser's eyes: basket, checkout, my requests and my
+services, including bad input and query budgets."""
+
+import re
+
+import pytest
+
+from catalog.models import Basket, BasketLine, ItemStatus, RequestItem, ServiceRequest
+from catalog.selectors.basket import basket_review
+from catalog.services.basket import basket_line_add
+from catalog.services.checkout import request_submit
+from tests.conftest import LAPTOP_ANSWERS
+
+pytestmark = pytest.mark.django_db
+
+
+def add_url(service):
+    return f"/basket/add/{service.pk}/"
+
+
+def order(user, catalog, *services, reason="Needed for work."):
+    for key in services:
+        data = {**LAPTOP_ANSWERS, "quantity": "1"} if key == "laptop" else {}
+        basket_line_add(user=user, service_id=catalog[key].pk, data=data)
+    review = basket_review(user=user)
+    return request_submit(
+        user=user,
+        basket_id=review.basket.pk,
+        expected_fingerprint=review.fingerprint,
+        business_reason=reason,
+    ).request
+
+
+def checkout_form(client):
+    html = client.get("/checkout/").content.decode()
+    return {
+        "basket": re.search(r'name="basket" value="(\d+)"', html).group(1),
+        "fingerprint": re.search(r'name="fingerprint" value="(\w+)"', html).group(1),
+    }
+
+
+def test_service_page_offers_the_request_form(employee_client, catalog):
+    html = employee_client.get(catalog["laptop"].url).content.decode()
+    assert "Which model?" in html and 'name="q_model"' in html
+    assert 'name="quantity"' in html and "Add to basket" in html
+
+
+def test_add_to_basket_and_see_the_count(employee_client, catalog):
+    response = employee_client.post(
+        add_url(catalog["laptop"]), {**LAPTOP_ANSWERS, "quantity": "2"}
+    )
+    assert response.status_code == 302 and response.url == "/basket/"
+    html = employee_client.get("/basket/").content.decode()
+    assert "New laptop" in html and "Performance" in html
+    assert "€2,400" in html and "€30" in html
+    assert 'class="basket-count" aria-label="1 in basket">1<' in html
+
+
+def test_missing_answer_is_shown_next_to_the_field(employee_client, catalog):
+    response = employee_client.post(
+        add_url(catalog["laptop"]), {"q_model": "", "quantity": "9"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This field is required." in html
+    assert "You can order at most 3 at once." in html
+    assert not BasketLine.objects.exists()
+
+
+@pytest.mark.parametrize("key", ["finance_system", "london_kit"])
+def test_adding_a_service_not_entitled_is_404(employee_client, catalog, key):
+    response = employee_client.post(add_url(catalog[key]), {})
+    assert response.status_code == 404
+    assert not BasketLine.objects.exists()
+
+
+def test_adding_unknown_service_is_404(employee_client, catalog):
+    assert employee_client.post("/basket/add/999999/", {}).status_code == 404
+
+
+def test_adding_needs_post(employee_client, catalog):
+    assert employee_client.get(add_url(catalog["password"])).status_code == 405
+
+
+def test_oversized_answer_is_refused(employee_client, catalog):
+    page = catalog["password"]
+    page.request_form = [
+        {
+            "type": "short_text",
+            "id": "who",
+            "value": {
+                "label": "Account",
+                "help_text": "",
+                "required": True,
+                "max_length": 50,
+            },
+        }
+    ]
+    page.save_revision().publish()
+    response = employee_client.post(add_url(page), {"q_who": "x" * 100_000})
+    assert response.status_code == 400
+    assert "at most 50 characters" in response.content.decode()
+    assert not BasketLine.objects.exists()
+
+
+def test_suspended_service_add_shows_a_message(employee_client, catalog):
+    page = catalog["password"]
+    page.orderable = False
+    page.not_orderable_reason = "Tool upgrade."
+    page.save_revision().publish()
+    response = employee_client.post(add_url(page), {}, follow=True)
+    assert "Tool upgrade." in response.content.decode()
+    assert not BasketLine.objects.exists()
+
+
+def test_edit_a_line(employee_client, employee, catalog):
+    line = basket_line_add(
+        user=employee,
+        service_id=catalog["laptop"].pk,
+        data={**LAPTOP_ANSWERS, "quantity": "1"},
+    )
+    url = f"/basket/lines/{line.pk}/edit/"
+    html = employee_client.get(url).content.decode()
+    assert 'value="Performance" selected' in html
+    response = employee_client.post(
+        url, {"q_model": "Standard", "q_move-files": "no", "quantity": "2"}
+    )
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert line.quantity == 2 and line.answers[0]["value"] == "Standard"
+
+
+def test_bad_edit_changes_nothing(employee_client, employee, catalog):
+    line = basket_line_add(
+        user=employee,
+        service_id=catalog["laptop"].pk,
+        data={**LAPTOP_ANSWERS, "quantity": "1"},
+    )
+    response = employee_client.post(
+        f"/basket/lines/{line.pk}/edit/", {"q_model": "Nope", "quantity": "0"}
+    )
+    assert response.status_code == 400
+    assert "Nothing was changed" in response.content.decode()
+    line.refresh_from_db()
+    assert line.quantity == 1 and line.answers[0]["value"] == "Performance"
+
+
+def test_someone_elses_line_is_404(employee_client, finance_londoner, catalog):
+    line = basket_line_add(
+        user=finance_londoner, service_id=catalog["password"].pk, data={}
+    )
+    assert employee_client.get(f"/basket/lines/{line.pk}/edit/").status_code == 404
+    assert employee_client.post(f"/basket/lines/{line.pk}/remove/").status_code == 404
+    assert BasketLine.objects.filter(pk=line.pk).exists()
+
+
+def test_remove_a_line(employee_client, employee, catalog):
+    line = basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
+    response = employee_client.post(f"/basket/lines/{line.pk}/remove/", follow=True)
+    assert "was removed from your basket" in response.content.decode()
+    assert not BasketLine.objects.exists()
+
+
+def test_checkout_with_an_empty_basket_goes_back_to_the_basket(employee_client):
+    response = employee_client.get("/checkout/")
+    assert response.status_code == 302 and response.url == "/basket/"
+
+
+def test_checkout_submits_and_confirms(
+    employee_client, employee, catalog, mailoutbox, django_capture_on_commit_callbacks
+):
+    basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
+    form = checkout_form(employee_client)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = employee_client.post(
+            "/checkout/",
+            {**form, "requested_for": employee.pk, "business_reason": "Locked out"},
+        )
+    request = ServiceRequest.objects.get()
+    assert response.url == f"/requests/{request.pk}/submitted/"
+    html = employee_client.get(response.url).content.decode()
+    assert request.number in html
+    assert len(mailoutbox) == 1
+    # The same form again (double click, second tab): no second request.
+    again = employee_client.post(
+        "/checkout/",
+        {**form, "requested_for": employee.pk, "business_reason": "Locked out"},
+    )
+    assert again.url == f"/requests/{request.pk}/submitted/"
+    assert ServiceRequest.objects.count() == 1
+
+
+def test_checkout_missing_reason_keeps_the_basket(employee_client, employee, catalog):
+    basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
+    response = employee_client.post(
+        "/checkout/",
+        {
+            **checkout_form(employee_client),
+            "requested_for": employee.pk,
+            "business_reason": "",
+        },
+    )
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    assert not ServiceRequest.objects.exists()
+    assert Basket.objects.get().status == Basket.Status.OPEN
+
+
+def test_checkout_tampered_basket_id_submits_nothing(
+    employee_client, employee, finance_londoner, catalog
+):
+    basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
+    form = checkout_form(employee_client)
+    basket_line_add(user=finance_londoner, service_id=catalog["password"].pk, data={})
+    other = Basket.objects.get(owner=finance_londoner)
+    response = employee_client.post(
+        "/checkout/",
+        {
+            **form,
+            "basket": other.pk,
+            "requested_for": employee.pk,
+            "business_reason": "x",
+        },
+    )
+    assert response.status_code == 302 and response.url == "/basket/"
+    assert not ServiceRequest.objects.exists()
+
+
+def test_checkout_on_behalf_needs_permission(
+    employee_client, employee, a_manager, catalog
+):
+    basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
+    response = employee_client.post(
+        "/checkout/",
+        {
+            **checkout_form(employee_client),
+            "requested_for": a_manager.pk,
+            "business_reason": "x",
+        },
+    )
+    assert response.status_code == 400
+    assert not ServiceRequest.objects.exists()
+
+
+def test_manager_checkout_for_employee(
+    manager_client, a_manager, employee, catalog, order_on_behalf
+):
+    basket_line_add(user=a_manager, service_id=catalog["starter"].pk, data={})
+    html = manager_client.get("/checkout/").content.decode()
+    assert "Who is it for?" in html and "<select" in html
+    response = manager_client.post(
+        "/checkout/",
+        {
+            **checkout_form(manager_client),
+            "requested_for": employee.pk,
+            "business_reason": "New joiner",
+        },
+    )
+    assert response.status_code == 302
+    request = ServiceRequest.objects.get()
+    assert request.requested_for == employee and request.requested_by == a_manager
+
+
+def test_price_change_is_shown_before_anything_is_submitted(
+    employee_client, employee, catalog
+):
+    basket_line_add(
+        user=employee,
+        service_id=catalog["laptop"].pk,
+        data={**LAPTOP_ANSWERS, "quantity": "1"},
+    )
+    form = checkout_form(employee_client)
+    page = catalog["laptop"]
+    page.one_off_price = 1500
+    page.save_revision().publish()
+    response = employee_client.post(
+        "/checkout/", {**form, "requested_for": employee.pk, "business_reason": "x"}
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Prices have changed" in html and "€1,500" in html and "Was €1,200" in html
+    assert not ServiceRequest.objects.exists()
+
+
+def test_my_requests_lists_only_mine(
+    employee_client, employee, finance_londoner, catalog
+):
+    mine = order(employee, catalog, "password")
+    theirs = order(finance_londoner, catalog, "password")
+    html = employee_client.get("/requests/").content.decode()
+    assert mine.number in html and theirs.number not in html
+
+
+def test_someone_elses_request_is_404(employee_client, finance_londoner, catalog):
+    theirs = order(finance_londoner, catalog, "password")
+    assert employee_client.get(f"/requests/{theirs.pk}/").status_code == 404
+    assert employee_client.get(f"/requests/{theirs.pk}/submitted/").status_code == 404
+    response = employee_client.post(f"/requests/{theirs.pk}/comment/", {"text": "hi"})
+    assert response.status_code == 404
+    item = theirs.items.get()
+    employee_client.post(f"/requests/items/{item.pk}/cancel/")
+    item.refresh_from_db()
+    assert item.status == ItemStatus.SUBMITTED
+
+
+@pytest.mark.parametrize(
+    ("params", "count"),
+    [
+        ({"status": "submitted"}, 1),
+        ({"status": "fulfilled"}, 0),
+        ({"status": "nonsense"}, 1),
+        ({"submitted_from": "2000-01-01"}, 1),
+        ({"submitted_from": "2999-01-01"}, 0),
+        ({"submitted_from": "yesterday-ish"}, 1),
+        ({"page": "abc"}, 1),
+    ],
+)
+def test_my_requests_filters(employee_client, employee, catalog, params, count):
+    order(employee, catalog, "password")
+    response = employee_client.get("/requests/", params)
+    assert response.status_code == 200
+    assert len(response.context["requests"]) == count
+
+
+def test_request_detail_shows_the_timeline_and_takes_comments(
+    employee_client, employee, catalog
+):
+    request = order(employee, catalog, "laptop", "password")
+    html = employee_client.get(f"/requests/{request.pk}/").content.decode()
+    assert "submitted the request" in html
+    assert "New laptop was added as “Waiting for approval”" in html
+    response = employee_client.post(
+        f"/requests/{request.pk}/comment/", {"text": "Silver, please."}, follow=True
+    )
+    assert "Silver, please." in response.content.decode()
+    response = employee_client.post(f"/requests/{request.pk}/comment/", {"text": ""})
+    assert response.status_code == 400
+    assert request.events.filter(name="request.commented").count() == 1
+
+
+def test_cancel_an_item_that_has_not_started(employee_client, employee, catalog):
+    request = order(employee, catalog, "password")
+    item = request.items.get()
+    response = employee_client.post(f"/requests/items/{item.pk}/cancel/", follow=True)
+    assert "was cancelled" in response.content.decode()
+    item.refresh_from_db()
+    assert item.status == ItemStatus.CANCELLED
+
+
+def test_cancel_after_work_started_is_refused(employee_client, employee, catalog):
+    request = order(employee, catalog, "password")
+    item = request.items.get()
+    RequestItem.objects.filter(pk=item.pk).update(status=ItemStatus.IN_PROGRESS)
+    response = employee_client.post(
+        f"/requests/items/{item.pk}/cancel/", {"request_id": request.pk}
+    )
+    assert response.status_code == 403
+    item.refresh_from_db()
+    assert item.status == ItemStatus.IN_PROGRESS
+
+
+def test_my_services_and_removal(employee_client, employee, catalog):
+    request = order(employee, catalog, "laptop")
+    item = request.items.get()
+    RequestItem.objects.filter(pk=item.pk).update(status=ItemStatus.FULFILLED)
+    html = employee_client.get("/my-services/").content.decode()
+    assert "New laptop" in html and "€15" in html
+    response = employee_client.post(
+        f"/my-services/{item.pk}/remove/", {"reason": "Leaving"}, follow=True
+    )
+    assert "to remove it" in response.content.decode()
+    assert RequestItem.objects.filter(removes_item=item).count() == 1
+    assert "Removal requested" in employee_client.get("/my-services/").content.decode()
+
+
+def test_removing_someone_elses_service_is_refused(
+    employee_client, finance_londoner, catalog
+):
+    request = order(finance_londoner, catalog, "finance_system")
+    item = request.items.get()
+    RequestItem.objects.filter(pk=item.pk).update(status=ItemStatus.FULFILLED)
+    response = employee_client.post(f"/my-services/{item.pk}/remove/")
+    assert response.status_code == 404
+    assert not RequestItem.objects.filter(removes_item=item).exists()
+
+
+def _grow(user, catalog, n):
+    for _ in range(n):
+        order(user, catalog, "laptop", "password")
+
+
+@pytest.mark.parametrize(
+    ("url", "budget"),
+    [("/basket/", 16), ("/requests/", 14), ("/my-services/", 12)],
+)
+def test_query_budgets_do_not_grow(
+    employee_client, employee, catalog, django_assert_max_num_queries, url, budget
+):
+    _grow(employee, catalog, 2)
+    basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
+    with django_assert_max_num_queries(budget) as small:
+        assert employee_client.get(url).status_code == 200
+    _grow(employee, catalog, 6)
+    basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
+    basket_line_add(
+        user=employee,
+        service_id=catalog["laptop"].pk,
+        data={**LAPTOP_ANSWERS, "quantity": "1"},
+    )
+    RequestItem.objects.update(status=ItemStatus.FULFILLED)
+    with django_assert_max_num_queries(budget) as large:
+        assert employee_client.get(url).status_code == 200
+    assert len(large.captured_queries) <= len(small.captured_queries)
+
+
+def test_request_detail_query_budget(
+    employee_client, employee, catalog, django_assert_max_num_queries
+):
+    small = order(employee, catalog, "password")
+    large = order(employee, catalog, "laptop", "password", "laptop")
+    for _ in range(5):
+        employee_client.post(f"/requests/{large.pk}/comment/", {"text": "ping"})
+    with django_assert_max_num_queries(14) as few:
+        employee_client.get(f"/requests/{small.pk}/")
+    with django_assert_max_num_queries(14) as many:
+        employee_client.get(f"/requests/{large.pk}/")
+    assert len(many.captured_queries) == len(few.captured_queries)
