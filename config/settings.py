@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "django_tasks",
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -154,6 +155,8 @@ EMAIL_BACKEND = os.environ.get(
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "it-services@example.com")
 
+# Inline by default; production sets TASKS_BACKEND=django_tasks_db.DatabaseBackend
+# and runs `manage.py db_worker` (docs/operations.md).
 TASKS = {
     "default": {
         "BACKEND": os.environ.get(

@@ -1,0 +1,42 @@
+"""E-mail goes through django-tasks: queued in the database in production, sent by
+the worker; the request is safe whatever happens to the mail."""
+
+import pytest
+from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
+
+from catalog.models import ServiceRequest
+from catalog.selectors.basket import basket_review
+from catalog.services.basket import basket_line_add
+from catalog.services.checkout import request_submit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def database_queue(settings):
+    # django-tasks resets its backends when the setting changes.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_checkout_queues_the_email_for_the_worker(
+    database_queue, employee, catalog, mailoutbox, django_capture_on_commit_callbacks
+):
+    basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
+    review = basket_review(user=employee)
+    with django_capture_on_commit_callbacks(execute=True):
+        request = request_submit(
+            user=employee,
+            basket_id=review.basket.pk,
+            expected_fingerprint=review.fingerprint,
+            business_reason="Locked out.",
+        ).request
+    assert mailoutbox == []
+    queued = DBTaskResult.objects.filter(
+        task_path__endswith="send_request_notification"
+    )
+    assert queued.count() == 1
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    (mail,) = mailoutbox
+    assert request.number in mail.subject
+    assert ServiceRequest.objects.filter(pk=request.pk).exists()
