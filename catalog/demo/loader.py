@@ -136,7 +136,12 @@ def _role_groups() -> dict[str, Group]:
     admin_access = Permission.objects.get(
         content_type__app_label="wagtailadmin", codename="access_admin"
     )
-    groups["Editors"].permissions.add(*editor_perms, view_as, admin_access)
+    promotions = Permission.objects.filter(
+        content_type__app_label="wagtailsearchpromotions"
+    )
+    groups["Editors"].permissions.add(
+        *editor_perms, *promotions, view_as, admin_access
+    )
     groups["Managers"].permissions.add(
         Permission.objects.get(codename="order_on_behalf")
     )

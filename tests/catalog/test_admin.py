@@ -120,3 +120,9 @@ def test_editor_publishes_a_summary_change(editor_client):
     editor_client.force_login(employee)
     html = editor_client.get(service.url).content.decode()
     assert "Work from anywhere, securely." in html
+
+
+def test_editors_can_promote_a_service_for_a_search_term(editor_client):
+    response = editor_client.get("/admin/searchpicks/")
+    assert response.status_code == 200
+    assert editor_client.get("/admin/searchpicks/add/").status_code == 200
