@@ -190,6 +190,8 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "txt", "xlsx"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_I18N_ENABLED = False
+# Avatars from Gravatar would leak staff e-mail hashes and fail on closed networks.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # The portal
 CATALOG_CURRENCY = os.environ.get("CATALOG_CURRENCY", "EUR")

@@ -9,7 +9,7 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from wagtail.models import Page, Site
+from wagtail.models import GroupPagePermission, Page, Site
 
 from catalog.demo import content
 from catalog.models import (
@@ -142,6 +142,14 @@ def _role_groups() -> dict[str, Group]:
     groups["Editors"].permissions.add(
         *editor_perms, *promotions, view_as, admin_access
     )
+    # Catalog managers publish their own edits; others go through moderation.
+    GroupPagePermission.objects.get_or_create(
+        group=groups["Editors"],
+        page=Page.get_first_root_node(),
+        permission=Permission.objects.get(
+            content_type__app_label="wagtailcore", codename="publish_page"
+        ),
+    )
     groups["Managers"].permissions.add(
         Permission.objects.get(codename="order_on_behalf")
     )
@@ -202,7 +210,6 @@ def _pages(home, departments, locations, levels, fulfilment, role_groups):
             service_level=levels[spec["level"]],
             fulfilment_group=fulfilment[spec["group"]],
             description=[
-                {"type": "paragraph", "value": f"<p>{spec['summary']}</p>"},
                 {
                     "type": "steps",
                     "value": {

@@ -302,7 +302,12 @@ def catalog_home(*, user) -> dict:
     featured = _with_categories(
         list(visible.filter(featured=True).order_by("title")[:6]), by_path
     )
-    popular = _with_categories(list(_by_popularity(visible)[:6]), by_path)
+    # Without recent orders "popular" would only repeat the featured list.
+    popular = (
+        _with_categories(list(_by_popularity(visible)[:6]), by_path)
+        if service_popularity()
+        else []
+    )
     return {
         "categories": [c for c in categories if c.service_count],
         "featured": featured,

@@ -39,3 +39,24 @@ def query_with(context, **changes):
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def number(value):
+    """`99.50` → `99.5`, `4.00` → `4`: no trailing zeros."""
+    if value is None or value == "":
+        return ""
+    normalised = Decimal(value).normalize()
+    return f"{normalised:f}"
+
+
+@register.filter
+def duration_hours(value):
+    """A target in hours, in words: `0.5` → `30 minutes`, `16` → `16 hours`."""
+    if value is None or value == "":
+        return ""
+    hours = Decimal(value)
+    if hours < 1:
+        minutes = int(hours * 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{number(hours)} hour{'s' if hours != 1 else ''}"

@@ -1,0 +1,194 @@
+"""Journeys through the storefront and the admin, in a real browser.
+
+Each test is one thing a person does, start to finish, on the demo catalog: an
+employee finding and reading a service, an editor changing a service until the
+change is live, and someone who isn't logged in being sent to log in (and only
+ever back to this site).
+"""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from catalog.models import ServicePage
+
+pytestmark = pytest.mark.browser
+
+NEW_LAPTOP = "/services/computers/new-laptop/"
+VPN_ACCESS = "/services/access/vpn-access/"
+FINANCE_SYSTEM = "/services/access/access-to-the-finance-system/"
+
+
+def card_titles(page) -> list[str]:
+    return page.locator(".listing__results .service-card__title").all_inner_texts()
+
+
+def test_employee_finds_a_laptop_and_reads_what_it_costs(
+    page, base_url, login, screenshot
+):
+    login(page, "employee")
+    expect(page).to_have_url(f"{base_url}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "What do you need from IT today?"
+    )
+    categories = page.locator(".categories .category-card")
+    expect(categories.filter(has_text="Laptops and computers")).to_be_visible()
+    expect(categories.filter(has_text="Access and permissions")).to_be_visible()
+    screenshot(page, "a1-home")
+
+    categories.filter(has_text="Laptops and computers").click()
+    expect(page).to_have_url(f"{base_url}/services/computers/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Laptops and computers")
+    everything = card_titles(page)
+    assert "New laptop" in everything
+    # Engineering only; the employee is in Sales.
+    assert "Developer workstation" not in everything
+    expect(page.locator(".listing__count")).to_have_text(f"{len(everything)} services")
+    screenshot(page, "a2-category")
+
+    filters = page.get_by_role("form", name="Filter services")
+    filters.get_by_label("No approval needed").check()
+    filters.get_by_role("button", name="Show services").click()
+    expect(page).to_have_url(re.compile(r"/services/computers/\?.*no_approval=on"))
+    expect(filters.get_by_label("No approval needed")).to_be_checked()
+    no_approval = card_titles(page)
+    assert no_approval, "the filter left nothing to show"
+    assert set(no_approval) < set(everything)
+    assert "New laptop" not in no_approval  # the manager approves a laptop
+    cards = page.locator(".listing__results .service-card")
+    for index in range(cards.count()):
+        expect(cards.nth(index).locator(".badge")).to_have_text("No approval needed")
+    expect(page.locator(".listing__count")).to_have_text(
+        f"{len(no_approval)} service{'s' if len(no_approval) != 1 else ''}"
+    )
+    expect(page.get_by_role("link", name="Clear all")).to_be_visible()
+    screenshot(page, "a3-category-no-approval")
+
+    search = page.get_by_role("search").get_by_label("Search services")
+    search.fill("laptop")
+    search.press("Enter")
+    expect(page).to_have_url(f"{base_url}/services/?q=laptop")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Search results")
+    expect(page.locator(".listing__count")).to_contain_text("for “laptop”")
+    assert "New laptop" in card_titles(page)
+    screenshot(page, "a4-search-laptop")
+
+    page.locator(".listing__results").get_by_role("link", name="New laptop").click()
+    expect(page).to_have_url(f"{base_url}{NEW_LAPTOP}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("New laptop")
+    order_box = page.locator(".order-box")
+    expect(order_box.locator(".price")).to_have_text(
+        re.compile(r"€1,250\s+one-off\s+\+\s+€15\s+per month")
+    )
+    expect(order_box).to_contain_text("Usually ready in 5 working days")
+    expect(order_box).to_contain_text("Your manager approves it first")
+    promise = page.locator(".service-level")
+    expect(promise.get_by_role("heading")).to_have_text("Our promise")
+    # The "Hardware delivery" level from the demo data.
+    expect(promise.locator("dd")).to_have_text(
+        ["8 hours", "40 hours", "Working days, 8:00 to 18:00", "99% of the time"]
+    )
+    expect(promise).to_contain_text("Hardware delivery")
+    screenshot(page, "a5-service-new-laptop")
+
+    # Sales, London HQ: the finance system is for Finance and the Executive Office.
+    response = page.goto(FINANCE_SYSTEM)
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("We can't find that page")
+    expect(page.locator("main")).not_to_contain_text("finance system")
+    screenshot(page, "a6-not-found-finance-system")
+
+
+def test_editor_changes_a_summary_that_goes_live_once_approved(
+    page, new_page, admin_login, screenshot
+):
+    """The "Moderators approval" workflow covers the whole site: an editor may
+    submit a change for moderation instead of publishing it; a moderator (the
+    demo admin) approves and publishes it, and only then do customers see it."""
+    new_summary = "Work from anywhere, securely, on any company laptop."
+    vpn = ServicePage.objects.get(title="VPN access")
+    old_summary = vpn.summary
+    edit_url = f"/admin/pages/{vpn.pk}/edit/"
+
+    admin_login(page, "editor")
+    page.goto(edit_url)
+    summary = page.get_by_role("textbox", name="Summary")
+    expect(summary).to_have_value(old_summary)
+    summary.fill(new_summary)
+    page.get_by_role("button", name="More actions").click()
+    submit = page.get_by_role("button", name="Submit to Moderators approval")
+    expect(submit).to_be_visible()
+    screenshot(page, "b1-admin-edit-vpn-access")
+    submit.click()
+    expect(page.locator(".messages")).to_contain_text(
+        "'VPN access' has been submitted for moderation"
+    )
+
+    # A draft awaiting approval is not what customers see.
+    page.goto(VPN_ACCESS)
+    expect(page.locator(".service__header .lead")).to_have_text(old_summary)
+
+    moderator = new_page()
+    admin_login(moderator, "admin")
+    moderator.goto(edit_url)
+    expect(moderator.get_by_role("textbox", name="Summary")).to_have_value(new_summary)
+    moderator.get_by_role("button", name="More actions").click()
+    moderator.get_by_role("button", name="Approve and Publish", exact=True).click()
+    expect(moderator.locator(".messages")).to_contain_text(
+        "'VPN access' has been updated"
+    )
+
+    page.goto(VPN_ACCESS)
+    expect(page.get_by_role("heading", level=1)).to_have_text("VPN access")
+    expect(page.locator(".service__header .lead")).to_have_text(new_summary)
+    screenshot(page, "b2-vpn-access-published")
+
+
+def test_editor_changes_a_summary_and_publishes_it(page, admin_login, screenshot):
+    """Catalog managers may publish their own edits straight away."""
+    new_summary = "Connect securely from home, a hotel or a train."
+    vpn = ServicePage.objects.get(title="VPN access")
+    admin_login(page, "editor")
+    page.goto(f"/admin/pages/{vpn.pk}/edit/")
+    page.get_by_role("textbox", name="Summary").fill(new_summary)
+    page.get_by_role("button", name="More actions").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text(
+        "Page 'VPN access' has been published."
+    )
+    screenshot(page, "b3-admin-published-by-editor")
+
+    page.goto(VPN_ACCESS)
+    expect(page.locator(".service__header .lead")).to_have_text(new_summary)
+    page.goto("/services/?q=hotel")
+    expect(page.locator(".listing__results")).to_contain_text("VPN access")
+
+
+def test_login_sends_people_back_only_within_the_portal(
+    page, base_url, login, screenshot
+):
+    off_site = []
+    page.route(
+        re.compile(r"^https?://evil\.example\.com"),
+        lambda route: (off_site.append(route.request.url), route.abort()),
+    )
+
+    page.goto("/services/")
+    expect(page).to_have_url(f"{base_url}/accounts/login/?next=/services/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in to IT Services")
+    expect(page.get_by_role("search")).to_have_count(0)
+    screenshot(page, "c1-login")
+    login(page, "employee", open_form=False)
+    expect(page).to_have_url(f"{base_url}/services/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("All services")
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(f"{base_url}/accounts/login/")
+    page.goto("/accounts/login/?next=https://evil.example.com/")
+    login(page, "employee", open_form=False)
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    assert off_site == []
+    assert urlsplit(page.url).netloc == urlsplit(base_url).netloc
+    expect(page).to_have_url(f"{base_url}/")
