@@ -139,9 +139,7 @@ def _role_groups() -> dict[str, Group]:
     promotions = Permission.objects.filter(
         content_type__app_label="wagtailsearchpromotions"
     )
-    groups["Editors"].permissions.add(
-        *editor_perms, *promotions, view_as, admin_access
-    )
+    groups["Editors"].permissions.add(*editor_perms, *promotions, view_as, admin_access)
     # Catalog managers publish their own edits; others go through moderation.
     GroupPagePermission.objects.get_or_create(
         group=groups["Editors"],
