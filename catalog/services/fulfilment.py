@@ -120,7 +120,7 @@ def held_service_removal_request(*, item_id: int, actor, reason: str) -> Service
     reason = _check_note(reason) or "No longer needed."
     with transaction.atomic():
         held = (
-            RequestItem.objects.select_for_update()
+            RequestItem.objects.select_for_update(of=("self",))
             .select_related("request", "service", "fulfilment_group")
             .filter(
                 pk=item_id,

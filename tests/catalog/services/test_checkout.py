@@ -242,7 +242,7 @@ def test_a_broken_mail_server_does_not_lose_the_request(
     assert ServiceRequest.objects.filter(pk=result.request.pk).exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(
     "sqlite" in connection.settings_dict["ENGINE"],
     reason="row locks across threads need PostgreSQL",
