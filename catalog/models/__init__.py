@@ -5,6 +5,8 @@ from .pages import CatalogIndexPage, CategoryPage, ServicePage  # noqa: F401
 from .people import UserProfile  # noqa: F401
 from .requests import (  # noqa: F401
     ALLOWED_TRANSITIONS,
+    NOT_STARTED,
+    OPEN_STATES,
     ItemStatus,
     RequestEvent,
     RequestItem,

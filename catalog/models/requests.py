@@ -115,6 +115,8 @@ class RequestItem(models.Model):
     requires_approval = models.BooleanField(default=False)
     answers = models.JSONField(default=list, blank=True)
     service_level_name = models.CharField(max_length=80, blank=True)
+    # Which clock the targets run on (24x7 or working hours), as ordered.
+    support_hours = models.CharField(max_length=20, blank=True)
     response_target_hours = models.DecimalField(
         max_digits=6, decimal_places=2, null=True, blank=True
     )

@@ -64,7 +64,7 @@ def _profile(user):
         return None
 
 
-def _entitlement_filter(audience: Audience) -> Q:
+def _entitlement_filter(audience: Audience, *, include_groups: bool = True) -> Q:
     page = OuterRef("pk")
     rules = Q()
     for through, column, value in (
@@ -74,6 +74,8 @@ def _entitlement_filter(audience: Audience) -> Q:
         restricted = Exists(through.objects.filter(servicepage_id=page))
         matched = Exists(through.objects.filter(servicepage_id=page, **{column: value}))
         rules &= ~restricted | matched if value else ~restricted
+    if not include_groups:
+        return rules
     restricted = Exists(_groups.objects.filter(servicepage_id=page))
     if audience.group_ids:
         matched = Exists(
@@ -88,6 +90,18 @@ def _entitlement_filter(audience: Audience) -> Q:
 def visible_services(*, user):
     """Live services the person is entitled to see."""
     return ServicePage.objects.live().filter(_entitlement_filter(Audience.of(user)))
+
+
+def services_person_may_have(*, person):
+    """Live services ``person`` may receive when someone orders for them.
+
+    Department and location restrictions say who may have a service; group
+    restrictions say who may order it (only managers order a new starter bundle,
+    for a new starter who is in no such group), so they apply to the orderer.
+    """
+    return ServicePage.objects.live().filter(
+        _entitlement_filter(Audience.of(person), include_groups=False)
+    )
 
 
 def service_is_visible(*, user, service: ServicePage) -> bool:

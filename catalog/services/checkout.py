@@ -23,6 +23,7 @@ from catalog.models import (
     UserProfile,
 )
 from catalog.selectors.basket import BasketReview, review_lines
+from catalog.selectors.catalog import services_person_may_have
 from catalog.selectors.requests import default_cost_centre
 from catalog.services.notifications import notify_after_commit
 from catalog.services.request_log import event_append
@@ -104,6 +105,7 @@ def request_submit(
                 "Some services in your basket can't be ordered as they are. "
                 "Nothing was submitted."
             )
+        _check_recipient_may_have(user, requested_for, lines)
         if review.fingerprint != expected_fingerprint:
             raise BasketChanged(
                 "Prices or your basket changed while you were checking out. "
@@ -118,6 +120,27 @@ def request_submit(
             reason=reason,
         )
     return CheckoutResult(request=request, created=True)
+
+
+def _check_recipient_may_have(user, requested_for, lines) -> None:
+    if requested_for.pk == user.pk:
+        return
+    allowed = set(
+        services_person_may_have(person=requested_for)
+        .filter(pk__in=[line.service_id for line in lines])
+        .values_list("pk", flat=True)
+    )
+    refused = [line.service_name for line in lines if line.service_id not in allowed]
+    if refused:
+        name = requested_for.get_full_name() or requested_for.get_username()
+        raise InvalidCheckout(
+            {
+                "requested_for": [
+                    f"{name} can't have {', '.join(refused)}: it is only for "
+                    "other departments or locations."
+                ]
+            }
+        )
 
 
 def _create_request(*, user, basket, review, requested_for, cost_centre, reason):
@@ -201,6 +224,7 @@ def _item_from_line(request, number, line_review, *, now) -> RequestItem:
         requires_approval=service.requires_approval,
         answers=line.answers,
         service_level_name=level.name if level else "",
+        support_hours=level.support_hours if level else "",
         response_target_hours=level.response_target_hours if level else None,
         resolution_target_hours=level.resolution_target_hours if level else None,
         internal_resolution_target_hours=(

@@ -64,8 +64,8 @@ def item_transition(
         item.status_changed_at = now
         if to_state == ItemStatus.FULFILLED:
             item.fulfilled_at = now
-        elif from_state == ItemStatus.FULFILLED:
-            item.fulfilled_at = None
+        elif to_state == ItemStatus.IN_PROGRESS:
+            item.fulfilled_at = None  # reopened: not delivered after all
         item.save(update_fields=["status", "status_changed_at", "fulfilled_at"])
         event = event_append(
             request=item.request,
@@ -161,6 +161,7 @@ def held_service_removal_request(*, item_id: int, actor, reason: str) -> Service
             monthly_price=0,
             currency=held.currency,
             service_level_name=held.service_level_name,
+            support_hours=held.support_hours,
             response_target_hours=held.response_target_hours,
             resolution_target_hours=held.resolution_target_hours,
             internal_resolution_target_hours=held.internal_resolution_target_hours,

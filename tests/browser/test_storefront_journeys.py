@@ -88,7 +88,7 @@ def test_employee_finds_a_laptop_and_reads_what_it_costs(
     expect(promise.get_by_role("heading")).to_have_text("Our promise")
     # The "Hardware delivery" level from the demo data.
     expect(promise.locator("dd")).to_have_text(
-        ["8 hours", "40 hours", "Working days, 8:00 to 18:00", "99% of the time"]
+        ["8 hours", "50 hours", "Working days, 8:00 to 18:00", "99% of the time"]
     )
     expect(promise).to_contain_text("Hardware delivery")
     screenshot(page, "a5-service-new-laptop")

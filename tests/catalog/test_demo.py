@@ -67,3 +67,13 @@ def test_if_empty_leaves_an_existing_catalog_alone(settings):
     ServicePage.objects.get(title="VPN access").delete()
     call_command("load_demo", if_empty=True)
     assert not ServicePage.objects.filter(title="VPN access").exists()
+
+
+def test_demo_with_history(settings):
+    from catalog.models import ServiceRequest
+    from catalog.services.request_log import request_log_verify
+
+    settings.DEBUG = True
+    call_command("load_demo", history=30)
+    assert ServiceRequest.objects.count() == 30
+    assert list(request_log_verify()) == []

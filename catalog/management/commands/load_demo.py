@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.demo.content import DEMO_PASSWORD
+from catalog.demo.history import history_generate
 from catalog.demo.loader import load_demo
 from catalog.models import CatalogIndexPage
 
@@ -18,12 +19,19 @@ class Command(BaseCommand):
             help="Run even with DEBUG off. Demo users have a published password.",
         )
         parser.add_argument(
+            "--history",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Also generate N requests of history (see generate_history).",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="Do nothing when the catalog already exists.",
         )
 
-    def handle(self, *args, force=False, if_empty=False, **options):
+    def handle(self, *args, force=False, if_empty=False, history=0, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "DEBUG is off: refusing to create demo users with a known password "
@@ -33,6 +41,12 @@ class Command(BaseCommand):
             self.stdout.write("The catalog already has content; demo data not loaded.")
             return
         summary = load_demo()
+        if history > 0:
+            added = history_generate(requests=history, seed=2026)
+            self.stdout.write(
+                f"Added a history of {added.requests:,} requests "
+                f"({added.items:,} items) over the last 13 months."
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo catalog ready: {summary['services']} services in "

@@ -269,3 +269,26 @@ def test_concurrent_submits_create_one_request(employee, catalog):
     assert ServiceRequest.objects.count() == 1
     assert sum(r.created for r in results) == 1
     assert {r.request.pk for r in results} == {ServiceRequest.objects.get().pk}
+
+
+def test_on_behalf_the_recipient_must_be_allowed_the_service(
+    finance_londoner, employee, catalog, order_on_behalf, managers
+):
+    finance_londoner.groups.add(managers)
+    basket_line_add(
+        user=finance_londoner, service_id=catalog["finance_system"].pk, data={}
+    )
+    review = basket_review(user=finance_londoner)
+    with pytest.raises(InvalidCheckout) as exc:
+        submit(finance_londoner, review, requested_for=employee)
+    assert "Access to the finance system" in exc.value.errors["requested_for"][0]
+    assert nothing_was_submitted(review.basket)
+
+
+def test_group_restrictions_apply_to_the_orderer_not_the_recipient(
+    a_manager, employee, catalog, order_on_behalf
+):
+    # Only managers may order a new starter bundle; the starter is not a manager.
+    basket_line_add(user=a_manager, service_id=catalog["starter"].pk, data={})
+    request = submit(a_manager, basket_review(user=a_manager), requested_for=employee)
+    assert request.created

@@ -114,7 +114,10 @@ def test_every_allowed_move(bare_item, fulfiller, from_state, to_state):
         to_state,
         fulfiller,
     )
-    assert (item.fulfilled_at is not None) == (to_state == ItemStatus.FULFILLED)
+    if to_state == ItemStatus.FULFILLED:
+        assert item.fulfilled_at is not None
+    elif to_state == ItemStatus.IN_PROGRESS:
+        assert item.fulfilled_at is None  # a reopened item is not delivered
     assert list(request_log_verify()) == []
 
 
@@ -127,6 +130,17 @@ def test_every_forbidden_move(bare_item, fulfiller, from_state, to_state):
     bare_item.refresh_from_db()
     assert bare_item.status == from_state
     assert RequestEvent.objects.count() == events_before
+
+
+def test_closing_keeps_the_delivery_time(bare_item, fulfiller):
+    put_in_state(bare_item, ItemStatus.IN_PROGRESS)
+    delivered = item_transition(
+        item_id=bare_item.pk, to_state=ItemStatus.FULFILLED, actor=fulfiller
+    ).fulfilled_at
+    closed = item_transition(
+        item_id=bare_item.pk, to_state=ItemStatus.CLOSED, actor=fulfiller
+    )
+    assert closed.fulfilled_at == delivered
 
 
 def test_unknown_status_is_refused(laptop_item, fulfiller):
