@@ -31,6 +31,30 @@ from catalog.blocks import DescriptionBlock, RequestFormBlock
 from .snippets import Department, FulfilmentGroup, Location, ServiceLevel
 
 
+class ChildTypeRoutingMixin:
+    """Route to children that are all of one page type with one query.
+
+    Wagtail's default routing loads a child as a plain ``Page`` and then again as
+    its specific type: two queries per level of the URL. Catalog index and
+    categories hold only one type of child, so one query is enough.
+    """
+
+    child_model_name: str = ""
+
+    def route(self, request, path_components):
+        if not path_components:
+            return super().route(request, path_components)
+        from django.apps import apps
+
+        model = apps.get_model("catalog", self.child_model_name)
+        try:
+            child = model.objects.child_of(self).get(slug=path_components[0])
+        except model.DoesNotExist as exc:
+            raise Http404 from exc
+        child._cached_parent_obj = self
+        return child.route(request, path_components[1:])
+
+
 def _record_search(request, context) -> None:
     """Count each new search once (not again for each page of its results)."""
     from catalog.services.search import search_record
@@ -39,7 +63,7 @@ def _record_search(request, context) -> None:
         search_record(query=context["query"], result_count=context["result_count"])
 
 
-class CatalogIndexPage(Page):
+class CatalogIndexPage(ChildTypeRoutingMixin, Page):
     """`/services/`: every service the person may order, with search and filters."""
 
     intro = RichTextField(blank=True, features=["bold", "italic", "link"])
@@ -47,6 +71,7 @@ class CatalogIndexPage(Page):
     content_panels = Page.content_panels + [FieldPanel("intro")]
     parent_page_types = ["home.HomePage"]
     subpage_types = ["catalog.CategoryPage"]
+    child_model_name = "CategoryPage"
     max_count = 1
 
     def get_context(self, request, *args, **kwargs):
@@ -58,7 +83,7 @@ class CatalogIndexPage(Page):
         return context
 
 
-class CategoryPage(Page):
+class CategoryPage(ChildTypeRoutingMixin, Page):
     """A shelf of related services, e.g. "Laptops and computers"."""
 
     ICONS = [
@@ -86,6 +111,7 @@ class CategoryPage(Page):
     search_fields = Page.search_fields + [index.SearchField("summary")]
     parent_page_types = ["catalog.CatalogIndexPage"]
     subpage_types = ["catalog.ServicePage"]
+    child_model_name = "ServicePage"
 
     def get_context(self, request, *args, **kwargs):
         from catalog.selectors.catalog import service_listing

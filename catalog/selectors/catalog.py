@@ -13,7 +13,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db import connection
+from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
 from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.search.utils import normalise_query_string
@@ -64,32 +65,83 @@ def _profile(user):
         return None
 
 
-def _entitlement_filter(audience: Audience, *, include_groups: bool = True) -> Q:
-    page = OuterRef("pk")
-    rules = Q()
-    for through, column, value in (
-        (_departments, "department_id", audience.department_id),
-        (_locations, "location_id", audience.location_id),
-    ):
-        restricted = Exists(through.objects.filter(servicepage_id=page))
-        matched = Exists(through.objects.filter(servicepage_id=page, **{column: value}))
-        rules &= ~restricted | matched if value else ~restricted
-    if not include_groups:
-        return rules
-    restricted = Exists(_groups.objects.filter(servicepage_id=page))
-    if audience.group_ids:
-        matched = Exists(
-            _groups.objects.filter(servicepage_id=page, group_id__in=audience.group_ids)
+@dataclass
+class Restrictions:
+    """Who a service is limited to; an empty set in a dimension means everyone."""
+
+    departments: set[int] = field(default_factory=set)
+    locations: set[int] = field(default_factory=set)
+    groups: set[int] = field(default_factory=set)
+
+    def failures(self, audience: Audience, *, include_groups: bool = True) -> list:
+        """The rule, in one place: each restricted dimension the person fails."""
+        failed = []
+        if self.departments and audience.department_id not in self.departments:
+            failed.append("departments")
+        if self.locations and audience.location_id not in self.locations:
+            failed.append("locations")
+        if include_groups and self.groups and not self.groups & audience.group_ids:
+            failed.append("groups")
+        return failed
+
+    def admits(self, audience: Audience, *, include_groups: bool = True) -> bool:
+        return not self.failures(audience, include_groups=include_groups)
+
+
+def _restrictions_sql(where: str) -> str:
+    parts = [
+        f"SELECT servicepage_id, '{kind}', {column} FROM {through._meta.db_table}"
+        f"{where}"
+        for kind, through, column in (
+            ("d", _departments, "department_id"),
+            ("l", _locations, "location_id"),
+            ("g", _groups, "group_id"),
         )
-        rules &= ~restricted | matched
-    else:
-        rules &= ~restricted
-    return rules
+    ]
+    return " UNION ALL ".join(parts)
+
+
+_ALL_RESTRICTIONS_SQL = _restrictions_sql("")
+_ONE_SERVICE_RESTRICTIONS_SQL = _restrictions_sql(" WHERE servicepage_id = %s")
+_KIND_TO_FIELD = {"d": "departments", "l": "locations", "g": "groups"}
+
+
+def service_restrictions(service_id: int | None = None) -> dict[int, Restrictions]:
+    """Restrictions of every restricted service (or of one), in one small query.
+
+    Plain SQL on purpose: this runs on every catalog page, and building the
+    equivalent ORM query cost more than the database took to answer it.
+    """
+    with connection.cursor() as cursor:
+        if service_id is None:
+            cursor.execute(_ALL_RESTRICTIONS_SQL)
+        else:
+            cursor.execute(_ONE_SERVICE_RESTRICTIONS_SQL, [service_id] * 3)
+        rows = cursor.fetchall()
+    result: dict[int, Restrictions] = {}
+    for page_id, kind, value in rows:
+        getattr(result.setdefault(page_id, Restrictions()), _KIND_TO_FIELD[kind]).add(
+            value
+        )
+    return result
+
+
+def _hidden_ids(audience: Audience, *, include_groups: bool = True) -> list[int]:
+    return [
+        page_id
+        for page_id, restrictions in service_restrictions().items()
+        if not restrictions.admits(audience, include_groups=include_groups)
+    ]
+
+
+def _live_except(hidden: list[int]):
+    services = ServicePage.objects.live()
+    return services.exclude(pk__in=hidden) if hidden else services
 
 
 def visible_services(*, user):
     """Live services the person is entitled to see."""
-    return ServicePage.objects.live().filter(_entitlement_filter(Audience.of(user)))
+    return _live_except(_hidden_ids(Audience.of(user)))
 
 
 def services_person_may_have(*, person):
@@ -99,15 +151,14 @@ def services_person_may_have(*, person):
     restrictions say who may order it (only managers order a new starter bundle,
     for a new starter who is in no such group), so they apply to the orderer.
     """
-    return ServicePage.objects.live().filter(
-        _entitlement_filter(Audience.of(person), include_groups=False)
-    )
+    return _live_except(_hidden_ids(Audience.of(person), include_groups=False))
 
 
 def service_is_visible(*, user, service: ServicePage) -> bool:
     if not service.live:
         return False
-    return visible_services(user=user).filter(pk=service.pk).exists()
+    restrictions = service_restrictions(service.pk).get(service.pk, Restrictions())
+    return restrictions.admits(Audience.of(user))
 
 
 @dataclass
@@ -127,6 +178,7 @@ def catalog_as_seen_by(*, user) -> list[Visibility]:
     """
     audience = Audience.of(user)
     profile = _profile(user)
+    restrictions = service_restrictions()
     services = (
         ServicePage.objects.defer(*LISTING_DEFERRED)
         .prefetch_related(
@@ -138,37 +190,27 @@ def catalog_as_seen_by(*, user) -> list[Visibility]:
     )
     result = []
     for service in services:
-        reasons = []
-        if not service.live:
-            reasons.append("Not published.")
-        departments = list(service.restricted_to_departments.all())
-        if departments and audience.department_id not in {d.pk for d in departments}:
+        reasons = [] if service.live else ["Not published."]
+        failed = restrictions.get(service.pk, Restrictions()).failures(audience)
+        if "departments" in failed:
             theirs = profile.department.name if profile and profile.department else None
             reasons.append(
                 "Only for the departments "
-                + ", ".join(d.name for d in departments)
-                + (
-                    f"; they are in {theirs}."
-                    if theirs
-                    else "; they have no department."
-                )
+                + ", ".join(d.name for d in service.restricted_to_departments.all())
+                + (f"; they are in {theirs}." if theirs else "; they have none.")
             )
-        locations = list(service.restricted_to_locations.all())
-        if locations and audience.location_id not in {loc.pk for loc in locations}:
+        if "locations" in failed:
             theirs = profile.location.name if profile and profile.location else None
             reasons.append(
                 "Only for people based in "
-                + ", ".join(loc.name for loc in locations)
-                + (
-                    f"; they are based in {theirs}."
-                    if theirs
-                    else "; they have no location."
-                )
+                + ", ".join(loc.name for loc in service.restricted_to_locations.all())
+                + (f"; they are based in {theirs}." if theirs else "; they have none.")
             )
-        groups = list(service.restricted_to_groups.all())
-        if groups and not audience.group_ids & {g.pk for g in groups}:
+        if "groups" in failed:
             reasons.append(
-                "Only for members of " + ", ".join(g.name for g in groups) + "."
+                "Only for members of "
+                + ", ".join(g.name for g in service.restricted_to_groups.all())
+                + "."
             )
         result.append(Visibility(service=service, reasons=reasons))
     return result

@@ -104,3 +104,16 @@ def test_catalog_as_seen_by_explains_each_hidden_service(catalog, employee):
 )
 def test_clean_query_keeps_words_only(raw, expected):
     assert clean_query(raw) == expected
+
+
+def test_page_check_and_list_agree_for_everyone(
+    catalog, employee, finance_londoner, a_manager
+):
+    from catalog.models import ServicePage
+
+    for person in (employee, finance_londoner, a_manager):
+        listed = set(visible_services(user=person).values_list("pk", flat=True))
+        for service in ServicePage.objects.all():
+            assert service_is_visible(user=person, service=service) == (
+                service.pk in listed
+            ), (person, service)

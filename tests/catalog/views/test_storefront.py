@@ -205,10 +205,10 @@ def _add_services(category, n, start=0):
     ("url", "budget"),
     [
         ("/", 15),
-        ("/services/", 17),
+        ("/services/", 18),
         ("/services/computers/", 18),
-        ("/services/?price=under-100&sort=price&no_approval=on", 17),
-        ("/services/?q=laptop", 24),  # includes logging the search
+        ("/services/?price=under-100&sort=price&no_approval=on", 18),
+        ("/services/?q=laptop", 25),  # includes logging the search
         ("/services/computers/new-laptop/", 19),
     ],
 )
