@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.http import Http404
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import (
     FieldPanel,
@@ -55,12 +55,42 @@ class ChildTypeRoutingMixin:
         return child.route(request, path_components[1:])
 
 
-def _record_search(request, context) -> None:
-    """Count each new search once (not again for each page of its results)."""
+LISTING_TEMPLATE = "includes/service_listing.html"
+LISTING_CACHE_SECONDS = 600
+
+
+def _listing_context(request, *, category=None) -> dict:
+    """The listing for a catalog or category page, rendered from the cache when
+    the same audience asked for the same list of the same catalog version.
+
+    Rendering a dozen cards and the filter form costs more than everything else
+    on the page; see bench/README.md.
+    """
+    from django.core.cache import cache
+    from django.template.loader import render_to_string
+
+    from catalog.selectors.catalog import (
+        clean_query,
+        listing_cache_key,
+        service_listing,
+    )
     from catalog.services.search import search_record
 
-    if context["query"] and "page" not in request.GET:
-        search_record(query=context["query"], result_count=context["result_count"])
+    key = listing_cache_key(user=request.user, params=request.GET, category=category)
+    html = cache.get(key) if key else None
+    if html is not None:
+        return {"listing_html": html, "query": ""}
+    context = service_listing(user=request.user, params=request.GET, category=category)
+    context["show_category"] = category is None
+    context["request"] = request
+    context["listing_html"] = render_to_string(LISTING_TEMPLATE, context)
+    if key:
+        cache.set(key, context["listing_html"], LISTING_CACHE_SECONDS)
+    query = clean_query(request.GET.get("q"))
+    if query and "page" not in request.GET:
+        # Count each new search once (not again for each page of its results).
+        search_record(query=query, result_count=context["result_count"])
+    return context
 
 
 class CatalogIndexPage(ChildTypeRoutingMixin, Page):
@@ -75,11 +105,8 @@ class CatalogIndexPage(ChildTypeRoutingMixin, Page):
     max_count = 1
 
     def get_context(self, request, *args, **kwargs):
-        from catalog.selectors.catalog import service_listing
-
         context = super().get_context(request, *args, **kwargs)
-        context.update(service_listing(user=request.user, params=request.GET))
-        _record_search(request, context)
+        context.update(_listing_context(request))
         return context
 
 
@@ -114,13 +141,8 @@ class CategoryPage(ChildTypeRoutingMixin, Page):
     child_model_name = "ServicePage"
 
     def get_context(self, request, *args, **kwargs):
-        from catalog.selectors.catalog import service_listing
-
         context = super().get_context(request, *args, **kwargs)
-        context.update(
-            service_listing(user=request.user, params=request.GET, category=self)
-        )
-        _record_search(request, context)
+        context.update(_listing_context(request, category=self))
         return context
 
 
@@ -336,5 +358,8 @@ class ServicePage(Page):
 
         context = super().get_context(request, *args, **kwargs)
         context["category"] = self.get_parent().specific_deferred
-        context["request_form"] = RequestForm(questions=self.request_questions)
+        # Lazy: the unbound form's HTML is usually served from the template cache.
+        context["request_form"] = SimpleLazyObject(
+            lambda: RequestForm(questions=self.request_questions)
+        )
         return context

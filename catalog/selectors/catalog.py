@@ -6,7 +6,9 @@ dimension that has entries the person must match one of them, and a dimension
 without entries lets everyone through.
 """
 
+import hashlib
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,6 +18,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
+from django.utils.http import urlencode
 from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.search.utils import normalise_query_string
 
@@ -256,6 +259,42 @@ def _with_categories(services, categories=None):
     for service in services:
         service.category = categories.get(service.path[: -ServicePage.steplen])
     return services
+
+
+def catalog_version() -> str:
+    """Changes whenever a page is published, unpublished, moved or deleted (each
+    leaves a Wagtail log entry) or a restriction row is added or removed."""
+    tables = [t._meta.db_table for t in (_departments, _locations, _groups)]
+    counts = " + ".join(f"(SELECT COUNT(*) FROM {table})" for table in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM wagtailcore_pagelogentry), {counts}"
+        )
+        return "-".join(str(value) for value in cursor.fetchone())
+
+
+def listing_cache_key(*, user, params, category=None) -> str | None:
+    """A cache key for a rendered listing, or None when it must not be cached.
+
+    Searches are never cached (they are logged, and promotions apply). Everything
+    else that decides what the list shows is in the key: the person's audience
+    (what they may see), the filters and page, the catalog's version, and the
+    popularity window.
+    """
+    if clean_query(params.get("q")):
+        return None
+    audience = Audience.of(user)
+    parts = [
+        catalog_version(),
+        str(int(time.time() // POPULARITY_CACHE_SECONDS)),
+        str(category.pk if category is not None else 0),
+        str(audience.department_id),
+        str(audience.location_id),
+        ",".join(map(str, sorted(audience.group_ids))),
+        urlencode(sorted((k, v) for k, values in params.lists() for v in values)),
+    ]
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
+    return f"catalog:listing:{digest}"
 
 
 def clean_query(raw: str | None) -> str:
