@@ -104,6 +104,25 @@ class CatalogIndexPage(ChildTypeRoutingMixin, Page):
     child_model_name = "CategoryPage"
     max_count = 1
 
+    def route(self, request, path_components):
+        """A service page's URL is resolved from a cache of published pages (one
+        cheap query for the catalog version instead of one per URL level)."""
+        if len(path_components) != 2:
+            return super().route(request, path_components)
+        from catalog.selectors.catalog import service_by_path
+
+        found = service_by_path(
+            index=self,
+            category_slug=path_components[0],
+            service_slug=path_components[1],
+        )
+        if found is None:
+            raise Http404
+        category, service = found
+        category._cached_parent_obj = self
+        service._cached_parent_obj = category
+        return service.route(request, [])
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context.update(_listing_context(request))

@@ -23,7 +23,7 @@ from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.search.utils import normalise_query_string
 
 from catalog.filters import ServiceFilter
-from catalog.models import CategoryPage, RequestItem, ServicePage
+from catalog.models import CategoryPage, RequestItem, ServicePage, UserProfile
 
 MAX_QUERY_LENGTH = 100
 POPULARITY_WINDOW_DAYS = 90
@@ -45,18 +45,39 @@ class Audience:
 
     @classmethod
     def of(cls, user) -> "Audience":
+        """The person's audience, read once per request (kept on the user)."""
         if not getattr(user, "is_authenticated", False):
             return cls(None, None, frozenset())
-        profile = _profile(user)
-        cached = getattr(user, "_catalog_group_ids", None)
-        if cached is None:
-            cached = frozenset(user.groups.values_list("id", flat=True))
-            user._catalog_group_ids = cached
-        return cls(
-            department_id=profile.department_id if profile else None,
-            location_id=profile.location_id if profile else None,
-            group_ids=cached,
-        )
+        audience = getattr(user, "_catalog_audience", None)
+        if audience is None:
+            audience, _ = _audience_and_restrictions(user, service_id=None)
+        return audience
+
+
+def _audience_and_restrictions(user, *, service_id: int | None):
+    """The person's audience and, if asked, one service's restrictions, in one
+    round trip: this runs on every catalog page."""
+    sql = _AUDIENCE_SQL
+    params = [user.pk, user.pk]
+    if service_id is not None:
+        sql = f"{sql} UNION ALL {_ONE_SERVICE_RESTRICTIONS_KIND_FIRST_SQL}"
+        params += [service_id] * 3
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    department_id = location_id = None
+    groups = set()
+    restrictions = Restrictions()
+    for kind, first, second in rows:
+        if kind == "p":
+            department_id, location_id = first, second
+        elif kind == "m":
+            groups.add(first)
+        else:
+            getattr(restrictions, _KIND_TO_FIELD[kind]).add(second)
+    audience = Audience(department_id, location_id, frozenset(groups))
+    user._catalog_audience = audience
+    return audience, restrictions
 
 
 def _profile(user):
@@ -91,10 +112,16 @@ class Restrictions:
         return not self.failures(audience, include_groups=include_groups)
 
 
-def _restrictions_sql(where: str) -> str:
+def _restrictions_sql(where: str, *, kind_first: bool = False) -> str:
+    """Rows of (service, kind, value), or (kind, service, value) to union with
+    the audience rows."""
     parts = [
-        f"SELECT servicepage_id, '{kind}', {column} FROM {through._meta.db_table}"
-        f"{where}"
+        (
+            f"SELECT '{kind}', servicepage_id, {column}"
+            if kind_first
+            else f"SELECT servicepage_id, '{kind}', {column}"
+        )
+        + f" FROM {through._meta.db_table}{where}"
         for kind, through, column in (
             ("d", _departments, "department_id"),
             ("l", _locations, "location_id"),
@@ -105,7 +132,17 @@ def _restrictions_sql(where: str) -> str:
 
 
 _ALL_RESTRICTIONS_SQL = _restrictions_sql("")
+# Rows of (kind, a, b): the profile ("p", department, location) and each group
+# membership ("m", group, NULL).
+_AUDIENCE_SQL = (
+    f"SELECT 'p', department_id, location_id FROM {UserProfile._meta.db_table} "
+    "WHERE user_id = %s UNION ALL "
+    "SELECT 'm', group_id, NULL FROM auth_user_groups WHERE user_id = %s"
+)
 _ONE_SERVICE_RESTRICTIONS_SQL = _restrictions_sql(" WHERE servicepage_id = %s")
+_ONE_SERVICE_RESTRICTIONS_KIND_FIRST_SQL = _restrictions_sql(
+    " WHERE servicepage_id = %s", kind_first=True
+)
 _KIND_TO_FIELD = {"d": "departments", "l": "locations", "g": "groups"}
 
 
@@ -160,8 +197,11 @@ def services_person_may_have(*, person):
 def service_is_visible(*, user, service: ServicePage) -> bool:
     if not service.live:
         return False
-    restrictions = service_restrictions(service.pk).get(service.pk, Restrictions())
-    return restrictions.admits(Audience.of(user))
+    if not getattr(user, "is_authenticated", False):
+        restrictions = service_restrictions(service.pk).get(service.pk, Restrictions())
+        return restrictions.admits(Audience.of(user))
+    audience, restrictions = _audience_and_restrictions(user, service_id=service.pk)
+    return restrictions.admits(audience)
 
 
 @dataclass
@@ -271,6 +311,35 @@ def catalog_version() -> str:
             f"SELECT (SELECT MAX(id) FROM wagtailcore_pagelogentry), {counts}"
         )
         return "-".join(str(value) for value in cursor.fetchone())
+
+
+ROUTE_CACHE_SECONDS = 3600
+
+
+def service_by_path(*, index, category_slug: str, service_slug: str):
+    """The (category, service) pages at /services/<category>/<service>/, or None.
+
+    Cached per catalog version: publishing, unpublishing, moving or deleting any
+    page starts a new version, so a cached page is never older than what is live.
+    Whether the person may see it is checked on every request, after this.
+    """
+    raw = f"{catalog_version()}|{index.pk}|{category_slug}|{service_slug}"
+    key = "catalog:route:" + hashlib.sha256(raw.encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        category = (
+            CategoryPage.objects.child_of(index).filter(slug=category_slug).first()
+        )
+        service = (
+            ServicePage.objects.child_of(category).filter(slug=service_slug).first()
+            if category is not None
+            else None
+        )
+        if service is None:
+            return None
+        found = (category, service)
+        cache.set(key, found, ROUTE_CACHE_SECONDS)
+    return found
 
 
 def listing_cache_key(*, user, params, category=None) -> str | None:
