@@ -131,7 +131,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "static_collected"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "static_collected"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "/media/"
@@ -145,7 +145,9 @@ STORAGES = {
         )
     },
 }
-# Without a collectstatic run (tests, benchmarks) whitenoise serves from finders.
+# Serve straight from the apps' static folders too, so a forgotten collectstatic
+# doesn't hide the admin's files. With DEBUG off, {% static %} still needs the
+# manifest that collectstatic writes.
 WHITENOISE_USE_FINDERS = True
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
