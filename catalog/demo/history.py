@@ -608,13 +608,7 @@ def _load_services() -> dict[int, _Service]:
             requires_approval=page.requires_approval,
             max_quantity=max(page.max_quantity, 1),
             orderable=page.orderable,
-            service_level_name=level.name if level else "",
-            support_hours=level.support_hours if level else "",
-            response_target_hours=level.response_target_hours if level else None,
-            resolution_target_hours=level.resolution_target_hours if level else None,
-            internal_resolution_target_hours=(
-                level.internal_resolution_target_hours if level else None
-            ),
+            **RequestItem.service_level_snapshot(level),
             window=window,
             fulfilment_group_id=group.pk if group else None,
             fulfilment_group_name=group.name if group else "",
@@ -896,13 +890,10 @@ class _Builder:
                 currency=self.currency,
                 requires_approval=service.requires_approval,
                 answers=self._answers(service, at),
-                service_level_name=service.service_level_name,
-                support_hours=service.support_hours,
-                response_target_hours=service.response_target_hours,
-                resolution_target_hours=service.resolution_target_hours,
-                internal_resolution_target_hours=(
-                    service.internal_resolution_target_hours
-                ),
+                **{
+                    name: getattr(service, name)
+                    for name in RequestItem.SERVICE_LEVEL_FIELDS
+                },
                 fulfilment_group_id=service.fulfilment_group_id,
                 fulfilment_group_name=service.fulfilment_group_name,
                 created_at=created,

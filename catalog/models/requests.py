@@ -171,6 +171,34 @@ class RequestItem(models.Model):
     def __str__(self):
         return f"{self.number} {self.service_name}"
 
+    SERVICE_LEVEL_FIELDS = (
+        "service_level_name",
+        "support_hours",
+        "response_target_hours",
+        "resolution_target_hours",
+        "internal_resolution_target_hours",
+    )
+
+    @staticmethod
+    def service_level_snapshot(level) -> dict:
+        """What an item keeps of its service level, so later edits to the level
+        don't change how the item is measured."""
+        if level is None:
+            return {
+                "service_level_name": "",
+                "support_hours": "",
+                "response_target_hours": None,
+                "resolution_target_hours": None,
+                "internal_resolution_target_hours": None,
+            }
+        return {
+            "service_level_name": level.name,
+            "support_hours": level.support_hours,
+            "response_target_hours": level.response_target_hours,
+            "resolution_target_hours": level.resolution_target_hours,
+            "internal_resolution_target_hours": level.internal_resolution_target_hours,
+        }
+
     @property
     def number(self) -> str:
         return f"REQ-{self.request_id:06d}-{self.line_number}"

@@ -223,13 +223,7 @@ def _item_from_line(request, number, line_review, *, now) -> RequestItem:
         currency=request.currency,
         requires_approval=service.requires_approval,
         answers=line.answers,
-        service_level_name=level.name if level else "",
-        support_hours=level.support_hours if level else "",
-        response_target_hours=level.response_target_hours if level else None,
-        resolution_target_hours=level.resolution_target_hours if level else None,
-        internal_resolution_target_hours=(
-            level.internal_resolution_target_hours if level else None
-        ),
+        **RequestItem.service_level_snapshot(level),
         fulfilment_group=group,
         fulfilment_group_name=group.name if group else "",
         status=(
