@@ -24,7 +24,7 @@ from catalog.models import (
     ServiceRequest,
     UserProfile,
 )
-from catalog.views.admin import CatalogAsUserView
+from catalog.views.admin import CatalogAsUserView, categories_in_explorer
 
 
 class ServiceLevelViewSet(SnippetViewSet):
@@ -115,6 +115,7 @@ class CatalogSetupGroup(SnippetViewSetGroup):
     menu_label = "Catalog setup"
     menu_icon = "list-ul"
     menu_order = 200
+    submenu_hook = "register_catalog_setup_menu_item"
     items = (
         ServiceLevelViewSet,
         DepartmentViewSet,
@@ -133,7 +134,19 @@ register_snippet(CatalogSetupGroup)
 def register_catalog_admin_urls():
     return [
         path("catalog/view-as/", CatalogAsUserView.as_view(), name="catalog_as_user"),
+        path("catalog/categories/", categories_in_explorer, name="catalog_categories"),
     ]
+
+
+@hooks.register("register_catalog_setup_menu_item")
+def register_categories_menu_item():
+    # Categories are pages (drafts, revisions, publishing), edited in the explorer.
+    return MenuItem(
+        "Service categories",
+        reverse("catalog_categories"),
+        icon_name="folder-open-1",
+        order=0,
+    )
 
 
 class PermissionMenuItem(MenuItem):
@@ -145,7 +158,7 @@ class PermissionMenuItem(MenuItem):
         return request.user.has_perm(self.permission)
 
 
-@hooks.register("register_admin_menu_item")
+@hooks.register("register_catalog_setup_menu_item")
 def register_view_as_menu_item():
     return PermissionMenuItem(
         "View catalog as…",

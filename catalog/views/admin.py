@@ -10,6 +10,19 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from catalog.selectors.catalog import catalog_as_seen_by
 
 
+def categories_in_explorer(request):
+    """The catalog's categories live in the page tree: open it there."""
+    from django.http import Http404
+    from django.shortcuts import redirect
+
+    from catalog.models import CatalogIndexPage
+
+    index = CatalogIndexPage.objects.first()
+    if index is None:
+        raise Http404("There is no catalog yet.")
+    return redirect("wagtailadmin_explore", index.pk)
+
+
 class ViewAsForm(forms.Form):
     user = forms.ModelChoiceField(
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),

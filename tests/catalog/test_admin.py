@@ -126,3 +126,14 @@ def test_editors_can_promote_a_service_for_a_search_term(editor_client):
     response = editor_client.get("/admin/searchpicks/")
     assert response.status_code == 200
     assert editor_client.get("/admin/searchpicks/add/").status_code == 200
+
+
+def test_catalog_setup_menu_leads_to_the_categories(editor_client):
+    from catalog.models import CatalogIndexPage
+
+    response = editor_client.get("/admin/catalog/categories/")
+    index = CatalogIndexPage.objects.get()
+    assert response.status_code == 302
+    assert response.url == f"/admin/pages/{index.pk}/"
+    html = editor_client.get(response.url).content.decode()
+    assert "Laptops and computers" in html

@@ -425,3 +425,18 @@ def test_request_detail_query_budget(
     with django_assert_max_num_queries(14) as many:
         employee_client.get(f"/requests/{large.pk}/")
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_tampered_price_in_the_form_is_ignored(employee_client, catalog):
+    employee_client.post(
+        add_url(catalog["laptop"]),
+        {
+            **LAPTOP_ANSWERS,
+            "quantity": "1",
+            "one_off_price": "0.01",
+            "monthly_price": "0",
+        },
+    )
+    line = BasketLine.objects.get()
+    assert line.one_off_price == catalog["laptop"].one_off_price
+    assert line.monthly_price == catalog["laptop"].monthly_price
