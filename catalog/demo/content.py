@@ -185,7 +185,7 @@ SERVICES = [
     dict(
         category="computers",
         title="Replace a broken laptop",
-        summary="We swap your broken laptop for a working one, usually the next day.",
+        summary="We swap your broken laptop for a working one, usually the same day.",
         aka="broken laptop, damaged, cracked screen, repair",
         price=D("0"),
         days=0,
