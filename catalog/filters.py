@@ -32,6 +32,7 @@ DELIVERY_BANDS = {
     "10": ("Within two weeks", 10),
 }
 SORTS = {
+    "relevance": "Best match",  # offered only with a search
     "popular": "Most popular",
     "name": "Name (A to Z)",
     "price": "Price (low to high)",
@@ -77,6 +78,10 @@ class ServiceFilter(django_filters.FilterSet):
 
     def __init__(self, *args, category=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if not (self.data or {}).get("q"):
+            self.filters["sort"].extra["choices"] = [
+                (key, label) for key, label in SORTS.items() if key != "relevance"
+            ]
         if category is not None:
             # On a category page the category is fixed by the page itself.
             del self.filters["category"]

@@ -403,6 +403,8 @@ def service_listing(*, user, params, category: CategoryPage | None = None) -> di
     query = clean_query(params.get("q"))
     cleaned = filterset.form.cleaned_data if filterset.is_bound else {}
     sort = cleaned.get("sort") or ""
+    if sort == "relevance":
+        sort = ""  # the search's own order; without a search, the usual one
 
     promoted = []
     if query:

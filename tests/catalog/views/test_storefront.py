@@ -292,3 +292,11 @@ def test_cached_route_still_checks_who_is_asking(
     assert client.get(url).status_code == 200  # now in the route cache
     client.force_login(employee)
     assert client.get(url).status_code == 404
+
+
+def test_search_results_offer_best_match_first(employee_client, catalog):
+    html = employee_client.get("/services/", {"q": "laptop"}).content.decode()
+    assert html.index("Best match") < html.index("Most popular")
+    assert "Best match" not in employee_client.get("/services/").content.decode()
+    response = employee_client.get("/services/", {"q": "laptop", "sort": "relevance"})
+    assert [s.title for s in response.context["services"]] == ["New laptop"]
