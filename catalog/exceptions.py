@@ -7,10 +7,9 @@ from django.http import Http404
 class CatalogError(Exception):
     """A refused action; ``message`` is in the customer's words."""
 
-    def __init__(self, message: str = "", **details):
+    def __init__(self, message: str = ""):
         super().__init__(message)
         self.message = message
-        self.details = details
 
 
 class NotFoundForUser(Http404):

@@ -16,9 +16,11 @@ from catalog import permissions
 from catalog.exceptions import BasketChanged, BasketEmpty, InvalidCheckout
 from catalog.models import (
     Basket,
+    CategoryPage,
     CostCentre,
     ItemStatus,
     RequestItem,
+    ServicePage,
     ServiceRequest,
     UserProfile,
 )
@@ -96,7 +98,11 @@ def request_submit(
             cost_centre=cost_centre,
             business_reason=business_reason,
         )
-        lines = list(basket.lines.select_related("service").order_by("added_at", "pk"))
+        lines = list(
+            basket.lines.select_related(
+                "service__service_level", "service__fulfilment_group"
+            ).order_by("added_at", "pk")
+        )
         if not lines:
             raise BasketEmpty("Your basket is empty.")
         review = BasketReview(basket=basket, lines=review_lines(user=user, lines=lines))
@@ -160,11 +166,13 @@ def _create_request(*, user, basket, review, requested_for, cost_centre, reason)
         basket=basket,
         submitted_at=now,
     )
-    items = []
-    for number, line_review in enumerate(review.lines, start=1):
-        items.append(_item_from_line(request, number, line_review, now=now))
-    RequestItem.objects.bulk_create(items)
-    items = list(request.items.order_by("line_number"))
+    categories = _category_titles(review.lines)
+    items = RequestItem.objects.bulk_create(
+        [
+            _item_from_line(request, number, line_review, categories, now=now)
+            for number, line_review in enumerate(review.lines, start=1)
+        ]
+    )
     event_append(
         request=request,
         name="request.submitted",
@@ -205,18 +213,25 @@ def _create_request(*, user, basket, review, requested_for, cost_centre, reason)
     return request
 
 
-def _item_from_line(request, number, line_review, *, now) -> RequestItem:
+def _category_titles(line_reviews) -> dict[str, str]:
+    """Titles of the lines' categories by tree path, in one query."""
+    paths = {r.line.service.path[: -ServicePage.steplen] for r in line_reviews}
+    return dict(
+        CategoryPage.objects.filter(path__in=paths).values_list("path", "title")
+    )
+
+
+def _item_from_line(request, number, line_review, categories, *, now) -> RequestItem:
     line = line_review.line
     service = line.service
     level = service.service_level
     group = service.fulfilment_group
-    category = service.get_parent()
     return RequestItem(
         request=request,
         line_number=number,
         service=service,
         service_name=service.title,
-        category_name=category.title if category else "",
+        category_name=categories.get(service.path[: -ServicePage.steplen], ""),
         quantity=line.quantity,
         one_off_price=line_review.one_off_price,
         monthly_price=line_review.monthly_price,

@@ -292,3 +292,22 @@ def test_group_restrictions_apply_to_the_orderer_not_the_recipient(
     basket_line_add(user=a_manager, service_id=catalog["starter"].pk, data={})
     request = submit(a_manager, basket_review(user=a_manager), requested_for=employee)
     assert request.created
+
+
+def test_checkout_queries_do_not_grow_with_the_lines(
+    employee, catalog, django_assert_max_num_queries
+):
+    def basket_of(n):
+        for _ in range(n):
+            basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
+        return basket_review(user=employee)
+
+    single = basket_of(1)
+    with django_assert_max_num_queries(40) as one:
+        submit(employee, single)
+    several = basket_of(3)
+    with django_assert_max_num_queries(40) as three:
+        submit(employee, several)
+    # Each extra line adds its "item.created" log event (a read of the last
+    # event and an insert) and nothing else.
+    assert len(three.captured_queries) - len(one.captured_queries) <= 4
