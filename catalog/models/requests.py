@@ -48,6 +48,10 @@ OPEN_STATES = frozenset(
 class ServiceRequest(models.Model):
     """One checkout: who ordered, for whom, on which cost centre, and why."""
 
+    # Shown read-only in the admin; Wagtail's "usage" index would cost two queries
+    # on every save of the system of record and tell editors nothing.
+    wagtail_reference_index_ignore = True
+
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -94,6 +98,8 @@ class ServiceRequest(models.Model):
 
 
 class RequestItem(models.Model):
+    wagtail_reference_index_ignore = True  # see ServiceRequest
+
     request = models.ForeignKey(
         ServiceRequest, on_delete=models.PROTECT, related_name="items"
     )
@@ -224,6 +230,8 @@ class RequestEvent(models.Model):
     ``catalog.services.request_log``). On PostgreSQL a trigger refuses UPDATE and
     DELETE outright.
     """
+
+    wagtail_reference_index_ignore = True  # see ServiceRequest
 
     request = models.ForeignKey(
         ServiceRequest, on_delete=models.PROTECT, related_name="events"

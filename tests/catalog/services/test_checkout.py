@@ -302,11 +302,12 @@ def test_checkout_queries_do_not_grow_with_the_lines(
             basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
         return basket_review(user=employee)
 
+    submit(employee, basket_of(1))  # warm caches that live for the process
     single = basket_of(1)
     with django_assert_max_num_queries(40) as one:
         submit(employee, single)
     several = basket_of(3)
-    with django_assert_max_num_queries(40) as three:
+    with django_assert_max_num_queries(44) as three:
         submit(employee, several)
     # Each extra line adds its "item.created" log event (a read of the last
     # event and an insert) and nothing else.
