@@ -37,6 +37,25 @@ LAPTOP_QUESTIONS = [
 LAPTOP_ANSWERS = {"q_model": "Performance", "q_move-files": "yes"}
 
 
+def order(user, catalog, *services, reason="Needed for work."):
+    """Put services of the ``catalog`` fixture in the basket and check out, the
+    way the checkout page does; returns the new ServiceRequest."""
+    from catalog.selectors.basket import basket_review
+    from catalog.services.basket import basket_line_add
+    from catalog.services.checkout import request_submit
+
+    for key in services:
+        data = {**LAPTOP_ANSWERS, "quantity": "1"} if key == "laptop" else {}
+        basket_line_add(user=user, service_id=catalog[key].pk, data=data)
+    review = basket_review(user=user)
+    return request_submit(
+        user=user,
+        basket_id=review.basket.pk,
+        expected_fingerprint=review.fingerprint,
+        business_reason=reason,
+    ).request
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing is deliberately slow; tests create many people.

@@ -6,9 +6,7 @@ from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 from catalog.models import ServiceRequest
-from catalog.selectors.basket import basket_review
-from catalog.services.basket import basket_line_add
-from catalog.services.checkout import request_submit
+from tests.conftest import order
 
 # The worker closes connections it finds inside a transaction, as a real worker
 # should; so this test runs outside the usual test transaction.
@@ -24,14 +22,7 @@ def database_queue(settings):
 def test_checkout_queues_the_email_for_the_worker(
     database_queue, employee, catalog, mailoutbox
 ):
-    basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
-    review = basket_review(user=employee)
-    request = request_submit(
-        user=employee,
-        basket_id=review.basket.pk,
-        expected_fingerprint=review.fingerprint,
-        business_reason="Locked out.",
-    ).request
+    request = order(employee, catalog, "password", reason="Locked out.")
     assert mailoutbox == []
     queued = DBTaskResult.objects.filter(
         task_path__endswith="send_request_notification"

@@ -19,10 +19,7 @@ from catalog.models import (
     RequestItem,
     ServiceRequest,
 )
-from catalog.selectors.basket import basket_review
 from catalog.selectors.requests import held_services
-from catalog.services.basket import basket_line_add
-from catalog.services.checkout import request_submit
 from catalog.services.fulfilment import (
     held_service_removal_request,
     item_cancel,
@@ -30,7 +27,7 @@ from catalog.services.fulfilment import (
     request_comment_add,
 )
 from catalog.services.request_log import request_log_verify
-from tests.conftest import LAPTOP_ANSWERS
+from tests.conftest import order
 
 pytestmark = pytest.mark.django_db
 
@@ -41,19 +38,7 @@ FORBIDDEN = [(a, b) for a, b in ALL_MOVES if b not in ALLOWED_TRANSITIONS[a]]
 
 @pytest.fixture
 def laptop_item(employee, catalog):
-    basket_line_add(
-        user=employee,
-        service_id=catalog["laptop"].pk,
-        data={**LAPTOP_ANSWERS, "quantity": "1"},
-    )
-    review = basket_review(user=employee)
-    request = request_submit(
-        user=employee,
-        basket_id=review.basket.pk,
-        expected_fingerprint=review.fingerprint,
-        business_reason="Old one broke.",
-    ).request
-    return request.items.get()
+    return order(employee, catalog, "laptop", reason="Old one broke.").items.get()
 
 
 @pytest.fixture

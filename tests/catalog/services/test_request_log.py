@@ -5,24 +5,15 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from catalog.models import RequestEvent
-from catalog.selectors.basket import basket_review
-from catalog.services.basket import basket_line_add
-from catalog.services.checkout import request_submit
 from catalog.services.request_log import event_append, event_hash, request_log_verify
+from tests.conftest import order
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def logged_request(employee, catalog):
-    basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
-    review = basket_review(user=employee)
-    request = request_submit(
-        user=employee,
-        basket_id=review.basket.pk,
-        expected_fingerprint=review.fingerprint,
-        business_reason="Locked out.",
-    ).request
+    request = order(employee, catalog, "password", reason="Locked out.")
     event_append(
         request=request, name="request.commented", actor=employee, note="Please hurry"
     )

@@ -6,29 +6,14 @@ import re
 import pytest
 
 from catalog.models import Basket, BasketLine, ItemStatus, RequestItem, ServiceRequest
-from catalog.selectors.basket import basket_review
 from catalog.services.basket import basket_line_add
-from catalog.services.checkout import request_submit
-from tests.conftest import LAPTOP_ANSWERS
+from tests.conftest import LAPTOP_ANSWERS, order
 
 pytestmark = pytest.mark.django_db
 
 
 def add_url(service):
     return f"/basket/add/{service.pk}/"
-
-
-def order(user, catalog, *services, reason="Needed for work."):
-    for key in services:
-        data = {**LAPTOP_ANSWERS, "quantity": "1"} if key == "laptop" else {}
-        basket_line_add(user=user, service_id=catalog[key].pk, data=data)
-    review = basket_review(user=user)
-    return request_submit(
-        user=user,
-        basket_id=review.basket.pk,
-        expected_fingerprint=review.fingerprint,
-        business_reason=reason,
-    ).request
 
 
 def checkout_form(client):
