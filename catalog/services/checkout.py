@@ -149,53 +149,50 @@ def _check_recipient_may_have(user, requested_for, lines) -> None:
         )
 
 
-def _create_request(*, user, basket, review, requested_for, cost_centre, reason):
-    now = timezone.now()
-    department_id = (
-        UserProfile.objects.filter(user=requested_for)
-        .values_list("department_id", flat=True)
-        .first()
-    )
+def request_open(
+    *,
+    requested_by,
+    requested_for,
+    cost_centre,
+    department_id,
+    reason: str,
+    items: list[RequestItem],
+    data: dict,
+    at,
+    basket=None,
+) -> ServiceRequest:
+    """Create a request with its items (numbered in order) and its first log
+    events, and queue the confirmation e-mail. Call inside the transaction that
+    checked everything; checkout and removal requests both open requests here."""
     request = ServiceRequest.objects.create(
-        requested_by=user,
+        requested_by=requested_by,
         requested_for=requested_for,
         cost_centre=cost_centre,
         department_id=department_id,
         business_reason=reason,
         currency=settings.CATALOG_CURRENCY,
         basket=basket,
-        submitted_at=now,
+        submitted_at=at,
     )
-    categories = _category_titles(review.lines)
-    items = RequestItem.objects.bulk_create(
-        [
-            _item_from_line(request, number, line_review, categories, now=now)
-            for number, line_review in enumerate(review.lines, start=1)
-        ]
-    )
+    for number, item in enumerate(items, start=1):
+        item.request = request
+        item.line_number = number
+    items = RequestItem.objects.bulk_create(items)
     event_append(
         request=request,
         name="request.submitted",
-        actor=user,
-        at=now,
-        data={
-            "requested_for": requested_for.get_username(),
-            "cost_centre": cost_centre.code,
-            "items": len(items),
-            "one_off_total": str(review.one_off_total),
-            "monthly_total": str(review.monthly_total),
-            "currency": request.currency,
-            "on_behalf": requested_for.pk != user.pk,
-        },
+        actor=requested_by,
+        at=at,
         note=reason,
+        data={"items": len(items), "currency": request.currency, **data},
     )
     for item in items:
         event_append(
             request=request,
             item=item,
             name="item.created",
-            actor=user,
-            at=now,
+            actor=requested_by,
+            at=at,
             to_state=item.status,
             data={
                 "service": item.service_name,
@@ -204,12 +201,41 @@ def _create_request(*, user, basket, review, requested_for, cost_centre, reason)
                 "monthly_price": str(item.monthly_price),
                 "answers": item.answers,
                 "service_level": item.service_level_name,
+                **({"removes": item.removes_item.number} if item.removes_item else {}),
             },
         )
+    notify_after_commit("request.submitted", request_id=request.pk)
+    return request
+
+
+def _create_request(*, user, basket, review, requested_for, cost_centre, reason):
+    now = timezone.now()
+    department_id = (
+        UserProfile.objects.filter(user=requested_for)
+        .values_list("department_id", flat=True)
+        .first()
+    )
+    categories = _category_titles(review.lines)
+    request = request_open(
+        requested_by=user,
+        requested_for=requested_for,
+        cost_centre=cost_centre,
+        department_id=department_id,
+        reason=reason,
+        items=[_item_from_line(r, categories, now=now) for r in review.lines],
+        data={
+            "requested_for": requested_for.get_username(),
+            "cost_centre": cost_centre.code,
+            "one_off_total": str(review.one_off_total),
+            "monthly_total": str(review.monthly_total),
+            "on_behalf": requested_for.pk != user.pk,
+        },
+        at=now,
+        basket=basket,
+    )
     Basket.objects.filter(pk=basket.pk).update(
         status=Basket.Status.SUBMITTED, submitted_at=now
     )
-    notify_after_commit("request.submitted", request_id=request.pk)
     return request
 
 
@@ -221,21 +247,19 @@ def _category_titles(line_reviews) -> dict[str, str]:
     )
 
 
-def _item_from_line(request, number, line_review, categories, *, now) -> RequestItem:
+def _item_from_line(line_review, categories, *, now) -> RequestItem:
     line = line_review.line
     service = line.service
     level = service.service_level
     group = service.fulfilment_group
     return RequestItem(
-        request=request,
-        line_number=number,
         service=service,
         service_name=service.title,
         category_name=categories.get(service.path[: -ServicePage.steplen], ""),
         quantity=line.quantity,
         one_off_price=line_review.one_off_price,
         monthly_price=line_review.monthly_price,
-        currency=request.currency,
+        currency=settings.CATALOG_CURRENCY,
         requires_approval=service.requires_approval,
         answers=line.answers,
         **RequestItem.service_level_snapshot(level),

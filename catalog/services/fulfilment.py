@@ -5,7 +5,6 @@ Every status change goes through ``item_transition``, which checks the one table
 allowed moves (``ALLOWED_TRANSITIONS``) and who may make it, and appends to the log.
 """
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from catalog.models import (
     ServiceRequest,
 )
 from catalog.selectors.requests import default_cost_centre
+from catalog.services.checkout import request_open
 from catalog.services.notifications import notify_after_commit
 from catalog.services.request_log import event_append
 
@@ -140,50 +140,31 @@ def held_service_removal_request(*, item_id: int, actor, reason: str) -> Service
         ).exists():
             raise CatalogError("You've already asked for this to be removed.")
         now = timezone.now()
-        cost_centre = default_cost_centre(actor) or held.request.cost_centre
-        removal = ServiceRequest.objects.create(
+        removal = request_open(
             requested_by=actor,
             requested_for=actor,
-            cost_centre=cost_centre,
+            cost_centre=default_cost_centre(actor) or held.request.cost_centre,
             department_id=held.request.department_id,
-            business_reason=reason,
-            currency=settings.CATALOG_CURRENCY,
-            submitted_at=now,
-        )
-        item = RequestItem.objects.create(
-            request=removal,
-            line_number=1,
-            service=held.service,
-            service_name=f"Remove: {held.service_name}",
-            category_name=held.category_name,
-            quantity=held.quantity,
-            one_off_price=0,
-            monthly_price=0,
-            currency=held.currency,
-            **{name: getattr(held, name) for name in RequestItem.SERVICE_LEVEL_FIELDS},
-            fulfilment_group=held.fulfilment_group,
-            fulfilment_group_name=held.fulfilment_group_name,
-            status=ItemStatus.SUBMITTED,
-            created_at=now,
-            status_changed_at=now,
-            removes_item=held,
-        )
-        event_append(
-            request=removal,
-            name="request.submitted",
-            actor=actor,
+            reason=reason,
+            items=[
+                RequestItem(
+                    service=held.service,
+                    service_name=f"Remove: {held.service_name}",
+                    category_name=held.category_name,
+                    quantity=held.quantity,
+                    one_off_price=0,
+                    monthly_price=0,
+                    currency=held.currency,
+                    **{n: getattr(held, n) for n in RequestItem.SERVICE_LEVEL_FIELDS},
+                    fulfilment_group=held.fulfilment_group,
+                    fulfilment_group_name=held.fulfilment_group_name,
+                    status=ItemStatus.SUBMITTED,
+                    created_at=now,
+                    status_changed_at=now,
+                    removes_item=held,
+                )
+            ],
+            data={"removal_of": held.number},
             at=now,
-            note=reason,
-            data={"removal_of": held.number, "items": 1},
         )
-        event_append(
-            request=removal,
-            item=item,
-            name="item.created",
-            actor=actor,
-            at=now,
-            to_state=item.status,
-            data={"service": item.service_name, "removes": held.number},
-        )
-        notify_after_commit("request.submitted", request_id=removal.pk)
     return removal
