@@ -49,3 +49,20 @@ class InvalidCheckout(CatalogError):
 
 class TransitionNotAllowed(CatalogError):
     pass
+
+
+class ItemChanged(CatalogError):
+    """Someone else changed the item since the person loaded the page."""
+
+
+class ApprovalRefused(CatalogError):
+    """This person may not (or no longer) decide this approval, or it has been
+    decided already; the message says which."""
+
+
+class InvalidInput(CatalogError):
+    """``errors`` maps field name to messages, for forms outside checkout."""
+
+    def __init__(self, errors: dict[str, list[str]], message: str = ""):
+        super().__init__(message or "Check the details below.")
+        self.errors = errors

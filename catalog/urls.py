@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from catalog.views import basket, requests
+from catalog.views import approvals, basket, requests
 
 app_name = "catalog"
 urlpatterns = [
@@ -35,6 +35,28 @@ urlpatterns = [
         "requests/items/<int:item_id>/cancel/",
         requests.item_cancel_view,
         name="item_cancel",
+    ),
+    path(
+        "requests/items/<int:item_id>/rate/",
+        requests.item_rate_view,
+        name="item_rate",
+    ),
+    path("approvals/", approvals.approval_list, name="approvals"),
+    path(
+        "approvals/steps/<int:step_id>/decide/",
+        approvals.approval_step_decide,
+        name="approval_decide",
+    ),
+    path(
+        "approvals/requests/<int:request_id>/decide/",
+        approvals.approval_request_decide,
+        name="approval_request_decide",
+    ),
+    path("approvals/substitutes/", approvals.substitutes, name="substitutes"),
+    path(
+        "approvals/substitutes/<int:delegation_id>/remove/",
+        approvals.substitute_remove,
+        name="substitute_remove",
     ),
     path("my-services/", requests.my_services, name="my_services"),
     path(

@@ -33,13 +33,13 @@ class ServiceLevelViewSet(SnippetViewSet):
     menu_label = "Service levels"
     list_display = [
         "name",
-        "support_hours",
+        "calendar",
         "response_target_hours",
         "resolution_target_hours",
         "internal_resolution_target_hours",
         "availability_target",
     ]
-    list_filter = ["support_hours"]
+    list_filter = ["calendar"]
     search_fields = ["name"]
 
 
@@ -132,9 +132,24 @@ register_snippet(CatalogSetupGroup)
 
 @hooks.register("register_admin_urls")
 def register_catalog_admin_urls():
+    from catalog.views import queue
+
     return [
         path("catalog/view-as/", CatalogAsUserView.as_view(), name="catalog_as_user"),
         path("catalog/categories/", categories_in_explorer, name="catalog_categories"),
+        path(
+            "catalog/calendars/preview/",
+            queue.calendar_preview,
+            name="calendar_preview",
+        ),
+        path("queue/", queue.queue, name="queue"),
+        path("queue/assign/", queue.queue_assign, name="queue_assign"),
+        path("queue/items/<int:item_id>/", queue.queue_item, name="queue_item"),
+        path(
+            "queue/items/<int:item_id>/<slug:action>/",
+            queue.queue_item_action,
+            name="queue_item_action",
+        ),
     ]
 
 

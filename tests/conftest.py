@@ -188,6 +188,16 @@ def a_manager(sales, berlin, managers):
 
 
 @pytest.fixture
+def reports_to_manager(employee, a_manager):
+    """The employee reports to the manager, who may then order for them."""
+    from catalog.models import UserProfile
+
+    UserProfile.objects.filter(user=employee).update(manager=a_manager)
+    employee.refresh_from_db()
+    return employee
+
+
+@pytest.fixture
 def employee_client(client, employee):
     client.force_login(employee)
     return client

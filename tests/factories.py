@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from catalog.models import (
+    BusinessCalendar,
     CostCentre,
     Department,
     FulfilmentGroup,
@@ -56,7 +57,11 @@ class ServiceLevelFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("name",)
 
     name = factory.Sequence(lambda n: f"Service level {n}")
-    support_hours = ServiceLevel.SupportHours.BUSINESS
+    # Created by migration 0006: Monday to Friday 08:00-18:00, Europe/London,
+    # public holidays of England.
+    calendar = factory.LazyFunction(
+        lambda: BusinessCalendar.objects.get(name="Office hours")
+    )
     response_target_hours = Decimal("4")
     resolution_target_hours = Decimal("16")
     internal_response_target_hours = Decimal("2")

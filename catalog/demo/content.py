@@ -27,12 +27,12 @@ LOCATIONS = [
 ]
 
 SERVICE_LEVELS = [
-    # name, description, hours, response, resolution, internal response,
+    # name, description, calendar, response, resolution, internal response,
     # internal resolution, availability (hours and per cent)
     (
         "Critical (24x7)",
         "For things that stop you working: help around the clock.",
-        "24x7",
+        "Around the clock",
         D("0.5"),
         D("4"),
         D("0.25"),
@@ -42,7 +42,7 @@ SERVICE_LEVELS = [
     (
         "Standard",
         "Most requests: handled on working days.",
-        "business",
+        "Office hours",
         D("4"),
         D("30"),
         D("2"),
@@ -52,7 +52,7 @@ SERVICE_LEVELS = [
     (
         "Hardware delivery",
         "Equipment that has to be prepared and delivered.",
-        "business",
+        "Office hours",
         D("8"),
         D("50"),
         D("4"),
@@ -62,13 +62,25 @@ SERVICE_LEVELS = [
     (
         "Planned work",
         "Changes we schedule with you.",
-        "business",
+        "Office hours",
         D("16"),
         D("150"),
         D("8"),
         D("120"),
         D("99.0"),
     ),
+]
+
+# Cost centre owners approve requests above the threshold, and requests charged
+# to their cost centre for people of other departments.
+COST_CENTRE_OWNERS = {"CC-2100": ("manager", D("2000"))}
+DEFAULT_COST_CENTRE_OWNER = ("executive", D("5000"))
+
+# A team's own internal targets (OLA) for a service level, stricter than the
+# level's default: (team, level, response hours, resolution hours).
+INTERNAL_TARGETS = [
+    ("Workplace hardware", "Hardware delivery", D("3"), D("36")),
+    ("Identity and access", "Standard", D("1"), D("16")),
 ]
 
 FULFILMENT_GROUPS = [
@@ -634,7 +646,7 @@ SERVICES = [
             ("single_choice", "Laptop", {"choices": MODELS}),
             ("yes_no", "Do they need a mobile phone?", {}),
         ],
-        restrict={"groups": ["Managers"]},
+        restrict={"groups": ["Approver"]},
     ),
     dict(
         category="people",
@@ -649,7 +661,7 @@ SERVICES = [
             ("short_text", "Their full name", {}),
             ("date", "Last working day", {}),
         ],
-        restrict={"groups": ["Managers"]},
+        restrict={"groups": ["Approver"]},
     ),
     dict(
         category="people",
@@ -686,7 +698,7 @@ USERS = [
         "Sales",
         "London HQ",
         "Account executive",
-        ["Employees"],
+        ["Employee"],
         {},
     ),
     (
@@ -696,7 +708,7 @@ USERS = [
         "Sales",
         "London HQ",
         "Head of Sales",
-        ["Employees", "Managers"],
+        ["Employee", "Approver"],
         {},
     ),
     (
@@ -706,7 +718,7 @@ USERS = [
         "Executive Office",
         "London HQ",
         "Chief Operating Officer",
-        ["Employees", "Executives", "Managers"],
+        ["Employee", "Executive", "Approver"],
         {},
     ),
     (
@@ -716,7 +728,7 @@ USERS = [
         "IT",
         "Manchester",
         "Service desk analyst",
-        ["Employees", "Fulfillers"],
+        ["Employee", "Fulfiller"],
         {},
     ),
     (
@@ -726,7 +738,17 @@ USERS = [
         "IT",
         "London HQ",
         "Service catalog manager",
-        ["Employees", "Editors"],
+        ["Employee", "Catalog editor"],
+        {},
+    ),
+    (
+        "owner",
+        "Omar",
+        "Okafor",
+        "IT",
+        "London HQ",
+        "Service owner, workplace services",
+        ["Employee", "Catalog editor"],
         {},
     ),
     (
@@ -736,7 +758,7 @@ USERS = [
         "IT",
         "London HQ",
         "IT administrator",
-        ["Employees"],
+        ["Employee", "Administrator"],
         {"is_superuser": True, "is_staff": True},
     ),
 ]

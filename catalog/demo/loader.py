@@ -7,34 +7,42 @@ changes nothing, and it never resets a password it did not create.
 import uuid
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db import transaction
-from wagtail.models import GroupPagePermission, Page, Site
+from wagtail.models import Page, Site, Workflow, WorkflowPage, WorkflowTask
 
 from catalog.demo import content
 from catalog.models import (
+    BusinessCalendar,
     CatalogIndexPage,
     CategoryPage,
     CostCentre,
     Department,
     FulfilmentGroup,
+    InternalTarget,
     Location,
+    ServiceDeskSettings,
     ServiceLevel,
+    ServiceOwnerApprovalTask,
     ServicePage,
     UserProfile,
 )
 from home.models import HomePage
 
-ROLE_GROUPS = ["Employees", "Managers", "Executives", "Fulfillers", "Editors"]
-EDITOR_MODEL_PERMISSIONS = [
-    "servicelevel",
-    "department",
-    "costcentre",
-    "location",
-    "fulfilmentgroup",
-    "userprofile",
-    "searchmiss",
+# Created with their permissions by migration 0009; the demo only adds people.
+ROLE_GROUPS = [
+    "Employee",
+    "Approver",
+    "Fulfiller",
+    "Catalog editor",
+    "Executive",
+    "People administrator",
+    "Administrator",
 ]
+WORKFLOW_NAME = "Service owner approval"
+# Services owned by the demo service owner (the rest have no owner, so a
+# superuser approves their changes).
+OWNED_BY_DEMO_OWNER = {"Workplace hardware", "Mobile"}
 _NAMESPACE = uuid.UUID("6f1c1b7e-4a8e-4d8e-9d8e-2b7c9c1f0a11")
 
 
@@ -105,12 +113,12 @@ def _reference_data():
             name=name, defaults={"city": city, "country": country}
         )
     levels = {}
-    for name, desc, hours, resp, res, iresp, ires, avail in content.SERVICE_LEVELS:
+    for name, desc, calendar, resp, res, iresp, ires, avail in content.SERVICE_LEVELS:
         levels[name], _ = ServiceLevel.objects.get_or_create(
             name=name,
             defaults=dict(
                 description=desc,
-                support_hours=hours,
+                calendar=BusinessCalendar.objects.get(name=calendar),
                 response_target_hours=resp,
                 resolution_target_hours=res,
                 internal_response_target_hours=iresp,
@@ -123,50 +131,48 @@ def _reference_data():
         groups[name], _ = FulfilmentGroup.objects.get_or_create(
             name=name, defaults={"email": email}
         )
+    for team, level, response, resolution in content.INTERNAL_TARGETS:
+        InternalTarget.objects.get_or_create(
+            fulfilment_group=groups[team],
+            service_level=levels[level],
+            defaults={
+                "response_target_hours": response,
+                "resolution_target_hours": resolution,
+            },
+        )
+    settings = ServiceDeskSettings.load()
+    if settings.approval_calendar_id is None:
+        settings.approval_calendar = BusinessCalendar.objects.get(name="Office hours")
+        settings.save()
     return departments, locations, levels, groups
 
 
 def _role_groups() -> dict[str, Group]:
-    groups = {name: Group.objects.get_or_create(name=name)[0] for name in ROLE_GROUPS}
-    editor_perms = Permission.objects.filter(
-        content_type__app_label="catalog",
-        content_type__model__in=EDITOR_MODEL_PERMISSIONS,
-    )
-    view_as = Permission.objects.get(codename="view_catalog_as_user")
-    admin_access = Permission.objects.get(
-        content_type__app_label="wagtailadmin", codename="access_admin"
-    )
-    promotions = Permission.objects.filter(
-        content_type__app_label="wagtailsearchpromotions"
-    )
-    groups["Editors"].permissions.add(*editor_perms, *promotions, view_as, admin_access)
-    # Catalog managers publish their own edits; others go through moderation.
-    GroupPagePermission.objects.get_or_create(
-        group=groups["Editors"],
-        page=Page.get_first_root_node(),
-        permission=Permission.objects.get(
-            content_type__app_label="wagtailcore", codename="publish_page"
-        ),
-    )
-    groups["Managers"].permissions.add(
-        Permission.objects.get(codename="order_on_behalf")
-    )
-    groups["Fulfillers"].permissions.add(
-        Permission.objects.get(codename="work_requests"),
-        admin_access,
-        *Permission.objects.filter(
-            content_type__app_label="catalog",
-            codename__in=[
-                "view_servicerequest",
-                "view_requestitem",
-                "view_requestevent",
-            ],
-        ),
-    )
-    return groups
+    return {name: Group.objects.get_or_create(name=name)[0] for name in ROLE_GROUPS}
 
 
-def _pages(home, departments, locations, levels, fulfilment, role_groups):
+def _moderation(index: CatalogIndexPage) -> None:
+    """Catalog changes are approved by the service's owner before publishing."""
+    workflow, created = Workflow.objects.get_or_create(name=WORKFLOW_NAME)
+    if created:
+        task, _ = ServiceOwnerApprovalTask.objects.get_or_create(
+            name="Service owner approves"
+        )
+        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
+    WorkflowPage.objects.get_or_create(page=index, defaults={"workflow": workflow})
+
+
+def _cost_centre_owners(users) -> None:
+    for centre in CostCentre.objects.filter(owner__isnull=True):
+        username, threshold = content.COST_CENTRE_OWNERS.get(
+            centre.code, content.DEFAULT_COST_CENTRE_OWNER
+        )
+        centre.owner = users[username]
+        centre.approval_threshold = threshold
+        centre.save(update_fields=["owner", "approval_threshold"])
+
+
+def _pages(home, departments, locations, levels, fulfilment, role_groups, owner):
     index = CatalogIndexPage.objects.first()
     if index is None:
         index = home.add_child(
@@ -207,6 +213,7 @@ def _pages(home, departments, locations, levels, fulfilment, role_groups):
             what_you_provide=spec.get("provide", ""),
             service_level=levels[spec["level"]],
             fulfilment_group=fulfilment[spec["group"]],
+            service_owner=owner if spec["group"] in OWNED_BY_DEMO_OWNER else None,
             description=[
                 {
                     "type": "steps",
@@ -283,8 +290,12 @@ def load_demo() -> dict:
     departments, locations, levels, fulfilment = _reference_data()
     role_groups = _role_groups()
     home = ensure_home_page()
-    _pages(home, departments, locations, levels, fulfilment, role_groups)
     users = _users(departments, locations, role_groups, fulfilment)
+    index = _pages(
+        home, departments, locations, levels, fulfilment, role_groups, users["owner"]
+    )
+    _cost_centre_owners(users)
+    _moderation(index)
     return {
         "services": ServicePage.objects.count(),
         "categories": CategoryPage.objects.count(),

@@ -24,11 +24,10 @@ class ItemStatus(models.TextChoices):
 
 S = ItemStatus
 # The one table of allowed moves. Who may make each move is decided in
-# catalog.permissions; this table only says which moves exist.
+# catalog.permissions; this table only says which moves exist. An item that needs
+# approval starts in AWAITING_APPROVAL; others start in SUBMITTED.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.SUBMITTED: frozenset(
-        {S.AWAITING_APPROVAL, S.APPROVED, S.IN_PROGRESS, S.CANCELLED}
-    ),
+    S.SUBMITTED: frozenset({S.IN_PROGRESS, S.CANCELLED}),
     S.AWAITING_APPROVAL: frozenset({S.APPROVED, S.REJECTED, S.CANCELLED}),
     S.APPROVED: frozenset({S.IN_PROGRESS, S.CANCELLED}),
     S.REJECTED: frozenset({S.CLOSED}),
@@ -43,6 +42,8 @@ NOT_STARTED = frozenset({S.SUBMITTED, S.AWAITING_APPROVAL, S.APPROVED})
 OPEN_STATES = frozenset(
     {S.SUBMITTED, S.AWAITING_APPROVAL, S.APPROVED, S.IN_PROGRESS, S.ON_HOLD}
 )
+# Open and past approval: in the fulfilment queue, with a running clock.
+QUEUE_STATES = frozenset({S.SUBMITTED, S.APPROVED, S.IN_PROGRESS, S.ON_HOLD})
 
 
 class ServiceRequest(models.Model):
@@ -85,8 +86,16 @@ class ServiceRequest(models.Model):
         ordering = ["-submitted_at", "-pk"]
         indexes = [models.Index(fields=["requested_for", "-submitted_at"])]
         permissions = [
-            ("order_on_behalf", "Can order on behalf of someone else"),
+            (
+                "order_on_behalf",
+                "Can order on behalf of the people who report to them",
+            ),
+            ("order_for_anyone", "Can order on behalf of anyone"),
             ("work_requests", "Can work on requests in the fulfilment queue"),
+            (
+                "approve_any_request",
+                "Can decide approvals that nobody else could be asked for",
+            ),
         ]
 
     def __str__(self):
@@ -120,18 +129,22 @@ class RequestItem(models.Model):
     currency = models.CharField(max_length=3)
     requires_approval = models.BooleanField(default=False)
     answers = models.JSONField(default=list, blank=True)
+    # The service level as ordered: targets in hours on the calendar's clock.
     service_level_name = models.CharField(max_length=80, blank=True)
-    # Which clock the targets run on (24x7 or working hours), as ordered.
-    support_hours = models.CharField(max_length=20, blank=True)
+    calendar_name = models.CharField(max_length=80, blank=True)
     response_target_hours = models.DecimalField(
         max_digits=6, decimal_places=2, null=True, blank=True
     )
     resolution_target_hours = models.DecimalField(
         max_digits=6, decimal_places=2, null=True, blank=True
     )
+    internal_response_target_hours = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True
+    )
     internal_resolution_target_hours = models.DecimalField(
         max_digits=6, decimal_places=2, null=True, blank=True
     )
+    at_risk_percent = models.PositiveSmallIntegerField(default=75)
     fulfilment_group = models.ForeignKey(
         "catalog.FulfilmentGroup",
         null=True,
@@ -158,6 +171,54 @@ class RequestItem(models.Model):
     removes_item = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # While on hold: why (for the requester's "paused while …").
+    hold_reason = models.ForeignKey(
+        "catalog.HoldReason",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The requester's verdict after delivery.
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_comment = models.TextField(blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+
+    # --- Service-level figures -----------------------------------------------
+    # Derived from the item's log and its calendar by catalog.clock; written only
+    # by catalog.services.service_levels.item_clock_refresh, and re-derivable with
+    # `manage.py rebuild_service_levels`. "internal_" figures are the team's OLA.
+    calendar_version = models.ForeignKey(
+        "catalog.CalendarVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    clock_started_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    response_due_at = models.DateTimeField(null=True, blank=True)
+    response_breached_at = models.DateTimeField(null=True, blank=True)
+    internal_response_due_at = models.DateTimeField(null=True, blank=True)
+    internal_response_breached_at = models.DateTimeField(null=True, blank=True)
+    # Resolution due times are empty while that clock is paused.
+    # "at_risk_from" is when it will be (or was) at risk; "at_risk_at" is set
+    # once the log shows it got there.
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    at_risk_from = models.DateTimeField(null=True, blank=True)
+    at_risk_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    internal_resolution_due_at = models.DateTimeField(null=True, blank=True)
+    internal_at_risk_from = models.DateTimeField(null=True, blank=True)
+    internal_at_risk_at = models.DateTimeField(null=True, blank=True)
+    internal_resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    # Business seconds each clock stood still (holds, and delivered-then-reopened).
+    customer_paused_seconds = models.PositiveIntegerField(default=0)
+    internal_paused_seconds = models.PositiveIntegerField(default=0)
+    # Since when the customer clock has been paused, if it is now.
+    paused_since = models.DateTimeField(null=True, blank=True)
+    # Business seconds from the clock's start to delivery, less customer pauses.
+    resolution_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["request_id", "line_number"]
@@ -168,10 +229,17 @@ class RequestItem(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gte=1), name="requestitem_quantity_positive"
             ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="requestitem_rating_1_to_5",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["service", "created_at"]),
+            models.Index(fields=["fulfilment_group", "status"]),
+            models.Index(fields=["status", "resolution_due_at"]),
+            models.Index(fields=["status", "internal_resolution_due_at"]),
         ]
 
     def __str__(self):
@@ -179,30 +247,42 @@ class RequestItem(models.Model):
 
     SERVICE_LEVEL_FIELDS = (
         "service_level_name",
-        "support_hours",
+        "calendar_name",
+        "calendar_version_id",
         "response_target_hours",
         "resolution_target_hours",
+        "internal_response_target_hours",
         "internal_resolution_target_hours",
+        "at_risk_percent",
     )
 
     @staticmethod
-    def service_level_snapshot(level) -> dict:
+    def service_level_snapshot(level, group, calendar_version) -> dict:
         """What an item keeps of its service level, so later edits to the level
-        don't change how the item is measured."""
+        don't change how the item is measured: the customer targets, the
+        fulfilment group's internal targets and the calendar version in force.
+        ``calendar_version`` is the level's calendar's current version."""
         if level is None:
             return {
                 "service_level_name": "",
-                "support_hours": "",
+                "calendar_name": "",
+                "calendar_version_id": None,
                 "response_target_hours": None,
                 "resolution_target_hours": None,
+                "internal_response_target_hours": None,
                 "internal_resolution_target_hours": None,
+                "at_risk_percent": 75,
             }
+        internal_response, internal_resolution = level.internal_targets_for(group)
         return {
             "service_level_name": level.name,
-            "support_hours": level.support_hours,
+            "calendar_name": level.calendar.name,
+            "calendar_version_id": calendar_version.pk if calendar_version else None,
             "response_target_hours": level.response_target_hours,
             "resolution_target_hours": level.resolution_target_hours,
-            "internal_resolution_target_hours": level.internal_resolution_target_hours,
+            "internal_response_target_hours": internal_response,
+            "internal_resolution_target_hours": internal_resolution,
+            "at_risk_percent": level.at_risk_percent,
         }
 
     @property
@@ -220,6 +300,10 @@ class RequestItem(models.Model):
     @property
     def can_be_cancelled(self) -> bool:
         return self.status in NOT_STARTED
+
+    @property
+    def is_paused(self) -> bool:
+        return self.status == ItemStatus.ON_HOLD
 
 
 class RequestEvent(models.Model):

@@ -1,41 +1,73 @@
 """Reference data that IT maintains in the admin: service levels, departments and
-their cost centres, locations and fulfilment groups."""
+their cost centres, locations, fulfilment groups with their internal targets, and
+the reasons an item can be put on hold."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from django.db.models import F, Q
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    HelpPanel,
+    InlinePanel,
+    MultiFieldPanel,
+)
+from wagtail.models import Orderable
+
+STRICTER = "The internal target must be stricter (shorter) than the customer target."
 
 
 class ServiceLevel(models.Model):
     """What IT promises for a service (the SLA, customer-facing) and the stricter
-    internal targets the fulfilling team works to (the OLA)."""
-
-    class SupportHours(models.TextChoices):
-        ALWAYS = "24x7", "Around the clock, every day (24x7)"
-        BUSINESS = "business", "Working days, 8:00 to 18:00"
-        EXTENDED = "extended", "Working days, 7:00 to 22:00"
+    internal targets the fulfilling team works to by default (the OLA; a
+    fulfilment group may set its own, see ``InternalTarget``). Hours are counted on
+    the level's business calendar."""
 
     name = models.CharField(max_length=80, unique=True)
     description = models.CharField(
         max_length=255, blank=True, help_text="One line in plain words for customers."
     )
-    support_hours = models.CharField(
-        max_length=20, choices=SupportHours.choices, default=SupportHours.BUSINESS
+    calendar = models.ForeignKey(
+        "catalog.BusinessCalendar",
+        on_delete=models.PROTECT,
+        related_name="service_levels",
+        help_text="The hours in which the targets' clock runs.",
     )
     response_target_hours = models.DecimalField(
-        "response target (hours)", max_digits=6, decimal_places=2
+        "response target (hours)",
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(0.01)],
     )
     resolution_target_hours = models.DecimalField(
-        "resolution target (hours)", max_digits=6, decimal_places=2
+        "resolution target (hours)",
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(0.01)],
     )
     internal_response_target_hours = models.DecimalField(
         "internal response target (hours)",
         max_digits=6,
         decimal_places=2,
+        validators=[MinValueValidator(0.01)],
         help_text="Operational level agreement: stricter than the customer target.",
     )
     internal_resolution_target_hours = models.DecimalField(
-        "internal resolution target (hours)", max_digits=6, decimal_places=2
+        "internal resolution target (hours)",
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(0.01)],
+    )
+    at_risk_percent = models.PositiveSmallIntegerField(
+        "at risk at (% of the time)",
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text="An item is flagged as at risk once it has used this share of "
+        "its time, and the team is reminded.",
     )
     availability_target = models.DecimalField(
         "availability target (%)", max_digits=5, decimal_places=2, default=99.5
@@ -44,7 +76,7 @@ class ServiceLevel(models.Model):
     panels = [
         FieldPanel("name"),
         FieldPanel("description"),
-        FieldPanel("support_hours"),
+        FieldPanel("calendar"),
         FieldRowPanel(
             [
                 FieldPanel("response_target_hours"),
@@ -57,8 +89,9 @@ class ServiceLevel(models.Model):
                 FieldPanel("internal_response_target_hours"),
                 FieldPanel("internal_resolution_target_hours"),
             ],
-            heading="Internal targets (OLA)",
+            heading="Internal targets (OLA), unless a fulfilment group sets its own",
         ),
+        FieldPanel("at_risk_percent"),
         FieldPanel("availability_target"),
     ]
 
@@ -66,54 +99,110 @@ class ServiceLevel(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(
-                    internal_resolution_target_hours__lte=models.F(
-                        "resolution_target_hours"
-                    ),
-                    internal_response_target_hours__lte=models.F(
-                        "response_target_hours"
-                    ),
+                condition=Q(
+                    internal_resolution_target_hours__lt=F("resolution_target_hours"),
+                    internal_response_target_hours__lt=F("response_target_hours"),
                 ),
-                name="servicelevel_internal_targets_not_looser",
-            )
+                name="servicelevel_internal_targets_stricter",
+            ),
+            models.CheckConstraint(
+                condition=Q(response_target_hours__gt=0)
+                & Q(resolution_target_hours__gt=0)
+                & Q(internal_response_target_hours__gt=0)
+                & Q(internal_resolution_target_hours__gt=0),
+                name="servicelevel_targets_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(at_risk_percent__gte=1, at_risk_percent__lte=99),
+                name="servicelevel_at_risk_percent_range",
+            ),
         ]
 
     def __str__(self):
         return self.name
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         errors = {}
-        if (
-            self.internal_resolution_target_hours is not None
-            and self.resolution_target_hours is not None
-            and self.internal_resolution_target_hours > self.resolution_target_hours
-        ):
-            errors["internal_resolution_target_hours"] = (
-                "The internal target must not be looser than the customer target."
+        pairs = [
+            ("internal_response_target_hours", "response_target_hours"),
+            ("internal_resolution_target_hours", "resolution_target_hours"),
+        ]
+        for internal, customer in pairs:
+            mine, theirs = getattr(self, internal), getattr(self, customer)
+            if mine is not None and theirs is not None and mine >= theirs:
+                errors[internal] = STRICTER
+        if self.pk and not errors:
+            # Groups' own targets must stay stricter than a tightened customer one.
+            looser = InternalTarget.objects.filter(service_level=self).filter(
+                Q(response_target_hours__gte=self.response_target_hours)
+                | Q(resolution_target_hours__gte=self.resolution_target_hours)
             )
-        if (
-            self.internal_response_target_hours is not None
-            and self.response_target_hours is not None
-            and self.internal_response_target_hours > self.response_target_hours
-        ):
-            errors["internal_response_target_hours"] = (
-                "The internal target must not be looser than the customer target."
-            )
+            names = sorted(looser.values_list("fulfilment_group__name", flat=True))
+            if names:
+                errors["resolution_target_hours"] = (
+                    "These teams' internal targets would no longer be stricter: "
+                    f"{', '.join(names)}. Tighten theirs first."
+                )
         if errors:
             raise ValidationError(errors)
 
+    def internal_targets_for(self, group) -> tuple:
+        """(response, resolution) internal hours for ``group``: its own, or ours."""
+        if group is not None:
+            for target in group.internal_targets.all():
+                if target.service_level_id == self.pk:
+                    return target.response_target_hours, target.resolution_target_hours
+        return (
+            self.internal_response_target_hours,
+            self.internal_resolution_target_hours,
+        )
+
 
 class CostCentre(models.Model):
+    """Who pays. Its owner approves requests above the threshold and anything
+    charged here for people of other departments."""
+
     code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=120)
     active = models.BooleanField(default=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_cost_centres",
+        help_text="Approves requests above the threshold and requests for people "
+        "of other departments charged here.",
+    )
+    approval_threshold = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="A request whose one-off total, or whose monthly charges over "
+        "12 months, is above this also needs the owner's approval. Empty: no limit.",
+    )
 
-    panels = [FieldPanel("code"), FieldPanel("name"), FieldPanel("active")]
+    panels = [
+        FieldPanel("code"),
+        FieldPanel("name"),
+        FieldPanel("active"),
+        MultiFieldPanel(
+            [FieldPanel("owner"), FieldPanel("approval_threshold")],
+            heading="Approval",
+        ),
+    ]
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approval_threshold__isnull=True)
+                | Q(approval_threshold__gte=0),
+                name="costcentre_threshold_not_negative",
+            )
+        ]
 
     def __str__(self):
         return f"{self.code} {self.name}"
@@ -155,11 +244,13 @@ class Location(models.Model):
         return self.name
 
 
-class FulfilmentGroup(models.Model):
+class FulfilmentGroup(ClusterableModel):
     """A team that delivers services, such as "Workplace hardware"."""
 
     name = models.CharField(max_length=120, unique=True)
-    email = models.EmailField(blank=True)
+    email = models.EmailField(
+        blank=True, help_text="Where reminders about items at risk are sent."
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="fulfilment_groups"
     )
@@ -168,6 +259,17 @@ class FulfilmentGroup(models.Model):
         FieldPanel("name"),
         FieldPanel("email"),
         MultiFieldPanel([FieldPanel("members")], heading="Team"),
+        MultiFieldPanel(
+            [
+                HelpPanel(
+                    "The team's own targets per service level (OLA). Each must be "
+                    "stricter than the level's customer target. Levels without a "
+                    "row here use the level's internal targets."
+                ),
+                InlinePanel("internal_targets", label="Internal target"),
+            ],
+            heading="Internal targets",
+        ),
     ]
 
     class Meta:
@@ -175,3 +277,132 @@ class FulfilmentGroup(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class InternalTarget(Orderable):
+    """A fulfilment group's internal targets for one service level. Kept stricter
+    than the customer targets by ``clean`` and, at the database, by triggers on
+    both tables (migration 0006)."""
+
+    fulfilment_group = ParentalKey(
+        FulfilmentGroup, on_delete=models.CASCADE, related_name="internal_targets"
+    )
+    service_level = models.ForeignKey(
+        ServiceLevel, on_delete=models.CASCADE, related_name="group_targets"
+    )
+    response_target_hours = models.DecimalField(
+        "internal response target (hours)",
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(0.01)],
+    )
+    resolution_target_hours = models.DecimalField(
+        "internal resolution target (hours)",
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(0.01)],
+    )
+
+    panels = [
+        FieldPanel("service_level"),
+        FieldRowPanel(
+            [FieldPanel("response_target_hours"), FieldPanel("resolution_target_hours")]
+        ),
+    ]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fulfilment_group", "service_level"],
+                name="internaltarget_one_per_level",
+            ),
+            models.CheckConstraint(
+                condition=Q(response_target_hours__gt=0)
+                & Q(resolution_target_hours__gt=0),
+                name="internaltarget_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.fulfilment_group_id}: {self.service_level_id}"
+
+    def clean(self):
+        super().clean()
+        level = self.service_level if self.service_level_id else None
+        if level is None:
+            return
+        errors = {}
+        if (
+            self.response_target_hours is not None
+            and self.response_target_hours >= level.response_target_hours
+        ):
+            errors["response_target_hours"] = (
+                f"{STRICTER} {level.name} promises a response within "
+                f"{level.response_target_hours:g} hours."
+            )
+        if (
+            self.resolution_target_hours is not None
+            and self.resolution_target_hours >= level.resolution_target_hours
+        ):
+            errors["resolution_target_hours"] = (
+                f"{STRICTER} {level.name} promises delivery within "
+                f"{level.resolution_target_hours:g} hours."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class HoldReason(models.Model):
+    """Why an item is paused, and which clocks stop while it is."""
+
+    name = models.CharField(
+        max_length=80, unique=True, help_text='For IT, e.g. "Waiting for the supplier".'
+    )
+    customer_text = models.CharField(
+        "what the requester reads",
+        max_length=120,
+        help_text='Completes "Paused …", e.g. "while we wait for you" or "while we '
+        'wait for a delivery from our supplier".',
+    )
+    pauses_customer_clock = models.BooleanField(
+        default=True, help_text="The customer target (SLA) stops while on hold."
+    )
+    pauses_internal_clock = models.BooleanField(
+        default=False, help_text="The team's internal target (OLA) stops too."
+    )
+    requester_must_act = models.BooleanField(
+        default=False,
+        help_text="We need something from the requester: they get an e-mail.",
+    )
+    active = models.BooleanField(default=True)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("customer_text"),
+        MultiFieldPanel(
+            [
+                FieldPanel("pauses_customer_clock"),
+                FieldPanel("pauses_internal_clock"),
+            ],
+            heading="Clocks",
+        ),
+        FieldPanel("requester_must_act"),
+        FieldPanel("active"),
+    ]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def policy(self) -> dict:
+        """What the log records about the reason when an item is put on hold, so
+        later edits to the reason don't change how past holds are counted."""
+        return {
+            "hold_reason": self.name,
+            "customer_text": self.customer_text,
+            "pauses_customer": self.pauses_customer_clock,
+            "pauses_internal": self.pauses_internal_clock,
+            "requester_must_act": self.requester_must_act,
+        }

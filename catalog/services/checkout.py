@@ -16,6 +16,7 @@ from catalog import permissions
 from catalog.exceptions import BasketChanged, BasketEmpty, InvalidCheckout
 from catalog.models import (
     Basket,
+    CalendarVersion,
     CategoryPage,
     CostCentre,
     ItemStatus,
@@ -48,6 +49,11 @@ def _clean_details(*, user, requested_for, cost_centre, business_reason):
             errors["requested_for"] = ["You can only order for yourself."]
         elif not requested_for.is_active:
             errors["requested_for"] = ["That person's account is not active."]
+        elif not permissions.can_order_for(user, requested_for):
+            errors["requested_for"] = [
+                "You can order for the people who report to you. Choose one of "
+                "them, or yourself."
+            ]
     if cost_centre is None:
         cost_centre = default_cost_centre(requested_for)
         if cost_centre is None:
@@ -100,8 +106,10 @@ def request_submit(
         )
         lines = list(
             basket.lines.select_related(
-                "service__service_level", "service__fulfilment_group"
-            ).order_by("added_at", "pk")
+                "service__service_level__calendar", "service__fulfilment_group"
+            )
+            .prefetch_related("service__fulfilment_group__internal_targets")
+            .order_by("added_at", "pk")
         )
         if not lines:
             raise BasketEmpty("Your basket is empty.")
@@ -161,9 +169,34 @@ def request_open(
     at,
     basket=None,
 ) -> ServiceRequest:
-    """Create a request with its items (numbered in order) and its first log
-    events, and queue the confirmation e-mail. Call inside the transaction that
-    checked everything; checkout and removal requests both open requests here."""
+    """Create a request with its items (numbered in order), their approval steps
+    and first log events, start the clocks of items that need no approval, and
+    queue the confirmation e-mail. Call inside the transaction that checked
+    everything; checkout and removal requests both open requests here."""
+    from catalog.services.approvals import approval_plans, approvals_open
+    from catalog.services.service_levels import (
+        calendar_current_version,
+        items_clock_refresh,
+    )
+
+    plans = approval_plans(
+        requested_by=requested_by,
+        requested_for=requested_for,
+        cost_centre=cost_centre,
+        items=items,
+        currency=settings.CATALOG_CURRENCY,
+    )
+    calendars = dict(
+        CalendarVersion.objects.filter(
+            pk__in={i.calendar_version_id for i in items if i.calendar_version_id}
+        ).values_list("pk", "calendar_id")
+    )
+    current = {pk: calendar_current_version(pk).pk for pk in set(calendars.values())}
+    for item, plan in zip(items, plans, strict=True):
+        item.status = ItemStatus.AWAITING_APPROVAL if plan else ItemStatus.SUBMITTED
+        if item.calendar_version_id:
+            # Measured on the calendar as it is today, whatever a copied item had.
+            item.calendar_version_id = current[calendars[item.calendar_version_id]]
     request = ServiceRequest.objects.create(
         requested_by=requested_by,
         requested_for=requested_for,
@@ -201,9 +234,12 @@ def request_open(
                 "monthly_price": str(item.monthly_price),
                 "answers": item.answers,
                 "service_level": item.service_level_name,
+                "calendar_version": item.calendar_version_id,
                 **({"removes": item.removes_item.number} if item.removes_item else {}),
             },
         )
+    approvals_open(request=request, items=items, plans=plans, at=at, actor=requested_by)
+    items_clock_refresh(item_ids=[item.pk for item in items])
     notify_after_commit("request.submitted", request_id=request.pk)
     return request
 
@@ -216,13 +252,14 @@ def _create_request(*, user, basket, review, requested_for, cost_centre, reason)
         .first()
     )
     categories = _category_titles(review.lines)
+    versions = _calendar_versions(review.lines)
     request = request_open(
         requested_by=user,
         requested_for=requested_for,
         cost_centre=cost_centre,
         department_id=department_id,
         reason=reason,
-        items=[_item_from_line(r, categories, now=now) for r in review.lines],
+        items=[_item_from_line(r, categories, versions, now=now) for r in review.lines],
         data={
             "requested_for": requested_for.get_username(),
             "cost_centre": cost_centre.code,
@@ -247,7 +284,18 @@ def _category_titles(line_reviews) -> dict[str, str]:
     )
 
 
-def _item_from_line(line_review, categories, *, now) -> RequestItem:
+def _calendar_versions(line_reviews) -> dict:
+    """The current version of each calendar the lines' service levels use."""
+    from catalog.services.service_levels import calendar_versions
+
+    return calendar_versions(
+        r.line.service.service_level.calendar_id
+        for r in line_reviews
+        if r.line.service.service_level_id
+    )
+
+
+def _item_from_line(line_review, categories, versions, *, now) -> RequestItem:
     line = line_review.line
     service = line.service
     level = service.service_level
@@ -262,14 +310,12 @@ def _item_from_line(line_review, categories, *, now) -> RequestItem:
         currency=settings.CATALOG_CURRENCY,
         requires_approval=service.requires_approval,
         answers=line.answers,
-        **RequestItem.service_level_snapshot(level),
+        **RequestItem.service_level_snapshot(
+            level, group, versions.get(level.calendar_id) if level else None
+        ),
         fulfilment_group=group,
         fulfilment_group_name=group.name if group else "",
-        status=(
-            ItemStatus.AWAITING_APPROVAL
-            if service.requires_approval
-            else ItemStatus.SUBMITTED
-        ),
+        status=ItemStatus.SUBMITTED,  # request_open applies the approval policy
         created_at=now,
         status_changed_at=now,
     )

@@ -96,3 +96,9 @@ def my_service_remove(request, item_id: int):
         request, f"We've received your request {removal.number} to remove it."
     )
     return redirect("catalog:request_detail", request_id=removal.pk)
+
+
+def item_rate_view(request, item_id: int):
+    from django.http import Http404
+
+    raise Http404

@@ -77,7 +77,12 @@ def test_checkout_creates_request_items_and_first_events(employee, filled_basket
     assert password.status == ItemStatus.SUBMITTED
     assert laptop.answers[0]["label"] == "Which model?"
     names = list(request.events.order_by("sequence").values_list("name", flat=True))
-    assert names == ["request.submitted", "item.created", "item.created"]
+    assert names == [
+        "request.submitted",
+        "item.created",
+        "item.created",
+        "approval.requested",
+    ]
     assert list(request_log_verify()) == []
     filled_basket.basket.refresh_from_db()
     assert filled_basket.basket.status == Basket.Status.SUBMITTED
@@ -101,7 +106,7 @@ def test_checkout_twice_creates_one_request(employee, filled_basket):
 
 
 def test_manager_orders_on_behalf_of_someone(
-    a_manager, employee, catalog, order_on_behalf
+    a_manager, employee, catalog, order_on_behalf, reports_to_manager
 ):
     basket_line_add(user=a_manager, service_id=catalog["starter"].pk, data={})
     review = basket_review(user=a_manager)
@@ -275,6 +280,8 @@ def test_on_behalf_the_recipient_must_be_allowed_the_service(
     finance_londoner, employee, catalog, order_on_behalf, managers
 ):
     finance_londoner.groups.add(managers)
+    employee.profile.manager = finance_londoner
+    employee.profile.save()
     basket_line_add(
         user=finance_londoner, service_id=catalog["finance_system"].pk, data={}
     )
@@ -286,7 +293,7 @@ def test_on_behalf_the_recipient_must_be_allowed_the_service(
 
 
 def test_group_restrictions_apply_to_the_orderer_not_the_recipient(
-    a_manager, employee, catalog, order_on_behalf
+    a_manager, employee, catalog, order_on_behalf, reports_to_manager
 ):
     # Only managers may order a new starter bundle; the starter is not a manager.
     basket_line_add(user=a_manager, service_id=catalog["starter"].pk, data={})

@@ -1,0 +1,262 @@
+"""Business calendars: when the clock of a service level runs.
+
+A calendar is opening hours per weekday in a named time zone, the public holidays
+of a country (from the ``holidays`` package) and closures added by hand, or "around
+the clock" (24x7). Items are measured against an immutable *version* of their
+calendar, so a figure can always be re-derived: saving a changed calendar records a
+new version, and open items move to it with a log entry
+(``catalog.services.service_levels``).
+"""
+
+import zoneinfo
+from datetime import date, time, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    HelpPanel,
+    InlinePanel,
+    MultiFieldPanel,
+)
+from wagtail.models import Orderable
+
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+MIDNIGHT = time(0, 0)
+
+
+def _minutes(value: time, *, closing: bool = False) -> int:
+    minutes = value.hour * 60 + value.minute
+    # A window that closes at 00:00 runs until midnight at the end of the day.
+    return 1440 if closing and minutes == 0 else minutes
+
+
+class BusinessCalendar(ClusterableModel):
+    name = models.CharField(max_length=80, unique=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default=settings.TIME_ZONE,
+        help_text='Where the team works, as a time-zone name, e.g. "Europe/London" '
+        'or "America/New_York". Opening hours are local times there.',
+    )
+    always_open = models.BooleanField(
+        "around the clock (24x7)",
+        default=False,
+        help_text="Every hour of every day counts; hours, holidays and closures "
+        "below are ignored.",
+    )
+    holiday_country = models.CharField(
+        max_length=8,
+        blank=True,
+        help_text="Public holidays of this country are closed days: a two-letter "
+        'code, e.g. "GB", "DE", "US". Leave empty for none.',
+    )
+    holiday_subdivision = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text='Optional region, e.g. "ENG" or "SCT" for GB, "BE" for DE, '
+        '"NY" for US.',
+    )
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("time_zone"),
+        FieldPanel("always_open"),
+        MultiFieldPanel(
+            [
+                HelpPanel(
+                    "Add a row per opening period. A day with no rows is closed; "
+                    "two rows on one day make a split shift (they must not "
+                    "overlap). Closing at 00:00 means open until midnight."
+                ),
+                InlinePanel("hours", label="Opening hours"),
+            ],
+            heading="Opening hours",
+        ),
+        FieldRowPanel(
+            [FieldPanel("holiday_country"), FieldPanel("holiday_subdivision")],
+            heading="Public holidays",
+        ),
+        InlinePanel(
+            "closures",
+            label="Closure",
+            heading="Other closed days",
+            help_text="Office closures, e.g. between Christmas and New Year.",
+        ),
+    ]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def spec_from(self, hours, closures):
+        """The calendar's rules from the given hour and closure rows (saved or
+        not yet saved), as the arithmetic in ``catalog.business_time`` takes them."""
+        from catalog.business_time import CalendarSpec
+
+        days: set[date] = set()
+        for closure in closures:
+            last = closure.last_day or closure.first_day
+            day = closure.first_day
+            while day is not None and day <= last and len(days) < 3660:
+                days.add(day)
+                day += timedelta(days=1)
+        return CalendarSpec(
+            time_zone=self.time_zone,
+            always_open=self.always_open,
+            hours=tuple(
+                sorted(
+                    (
+                        row.weekday,
+                        _minutes(row.opens),
+                        _minutes(row.closes, closing=True),
+                    )
+                    for row in hours
+                )
+            ),
+            holiday_country=self.holiday_country.strip().upper(),
+            holiday_subdivision=self.holiday_subdivision.strip().upper(),
+            closures=tuple(sorted(days)),
+        )
+
+    def spec(self):
+        return self.spec_from(self.hours.all(), self.closures.all())
+
+    def clean(self):
+        super().clean()
+        if self.time_zone not in zoneinfo.available_timezones():
+            raise ValidationError(
+                {
+                    "time_zone": 'Use a time-zone name such as "Europe/London" '
+                    'or "America/New_York".'
+                }
+            )
+
+
+class BusinessHours(Orderable):
+    calendar = ParentalKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="hours"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
+    opens = models.TimeField()
+    closes = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+
+    panels = [
+        FieldRowPanel(
+            [FieldPanel("weekday"), FieldPanel("opens"), FieldPanel("closes")]
+        )
+    ]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes__gt=models.F("opens")) | Q(closes=MIDNIGHT),
+                name="businesshours_closes_after_opening",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__lte=6), name="businesshours_weekday_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def clean(self):
+        super().clean()
+        if (
+            self.opens is not None
+            and self.closes is not None
+            and self.closes != MIDNIGHT
+            and self.closes <= self.opens
+        ):
+            raise ValidationError(
+                {"closes": "Closing time must be after opening time."}
+            )
+
+
+class CalendarClosure(Orderable):
+    calendar = ParentalKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="closures"
+    )
+    first_day = models.DateField()
+    last_day = models.DateField(
+        null=True, blank=True, help_text="Leave empty for a single day."
+    )
+    name = models.CharField(max_length=80, blank=True)
+
+    panels = [
+        FieldRowPanel(
+            [FieldPanel("first_day"), FieldPanel("last_day"), FieldPanel("name")]
+        )
+    ]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__isnull=True)
+                | Q(last_day__gte=models.F("first_day")),
+                name="calendarclosure_range_in_order",
+            )
+        ]
+
+    def clean(self):
+        super().clean()
+        if self.first_day and self.last_day:
+            if self.last_day < self.first_day:
+                raise ValidationError(
+                    {"last_day": "The last day must not be before the first."}
+                )
+            if (self.last_day - self.first_day).days > 366:
+                raise ValidationError(
+                    {"last_day": "A closure can last at most a year."}
+                )
+
+
+class CalendarVersion(models.Model):
+    """An immutable snapshot of a calendar's rules. Items point at the version
+    they are measured on; nothing updates or deletes a version."""
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.PROTECT, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    spec = models.JSONField()
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["calendar_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["calendar", "number"], name="calendarversion_unique_number"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.calendar_id} v{self.number}"
+
+    def calendar_spec(self):
+        from catalog.business_time import CalendarSpec
+
+        return CalendarSpec.from_json(self.spec)
