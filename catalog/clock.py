@@ -123,12 +123,12 @@ def _read(events, *, item_id, requester_ids, default_version_id) -> _Walk:
     hold_policy: dict = {}
     delivered_at = None
     for event in events:
+        mine = event.item_id == item_id
+        if not mine and event.item_id is not None:
+            continue  # another item's business
         at = event.created_at
         if walk.horizon is None or at > walk.horizon:
             walk.horizon = at
-        mine = event.item_id == item_id
-        if not mine and event.item_id is not None:
-            continue
         name = event.name
         data = event.data or {}
         staff = event.actor_id is not None and event.actor_id not in requester_ids
