@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -271,7 +272,7 @@ def approvals_open(*, request, items, plans, at, actor) -> None:
     steps = ApprovalStep.objects.bulk_create(steps)
     approvers = {
         u.pk: u
-        for u in type(actor).objects.filter(
+        for u in get_user_model().objects.filter(
             pk__in={s.approver_id for s in steps if s.approver_id}
         )
     }
@@ -311,7 +312,7 @@ def approval_decide(
         # Lock the request first (its log hands out sequence numbers), then the step.
         service_request = ServiceRequest.objects.select_for_update().get(pk=request_id)
         step = (
-            ApprovalStep.objects.select_for_update()
+            ApprovalStep.objects.select_for_update(of=("self",))
             .select_related("item", "approver", "decided_by")
             .get(pk=step_id)
         )
@@ -333,7 +334,7 @@ def request_approvals_decide(
         if service_request is None:
             raise NotFoundForUser("No such request.")
         steps = list(
-            ApprovalStep.objects.select_for_update()
+            ApprovalStep.objects.select_for_update(of=("self",))
             .select_related("item", "approver")
             .filter(request=service_request, status=ST.PENDING)
             .order_by("item__line_number", "position")
@@ -469,7 +470,7 @@ def approval_remind(*, step_id: int, now) -> bool:
         )
         service_request = ServiceRequest.objects.select_for_update().get(pk=request_id)
         step = (
-            ApprovalStep.objects.select_for_update()
+            ApprovalStep.objects.select_for_update(of=("self",))
             .select_related("approver", "item")
             .get(pk=step_id)
         )
@@ -507,7 +508,7 @@ def approval_escalate(*, step_id: int, now) -> bool:
         )
         service_request = ServiceRequest.objects.select_for_update().get(pk=request_id)
         step = (
-            ApprovalStep.objects.select_for_update()
+            ApprovalStep.objects.select_for_update(of=("self",))
             .select_related("approver", "item")
             .get(pk=step_id)
         )
@@ -540,7 +541,7 @@ def approval_escalate(*, step_id: int, now) -> bool:
                 data=step_event_data(step, approver=previous),
             )
             return True
-        new = type(previous).objects.get(pk=new_id)
+        new = get_user_model().objects.get(pk=new_id)
         step.escalated_from = previous
         step.approver = new
         # The new approver gets a reminder of their own in due course.
