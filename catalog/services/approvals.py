@@ -457,7 +457,7 @@ def approvals_withdraw(*, item, at, actor) -> None:
             )
 
 
-# --- Reminders and escalation (the scheduled check) ------------------------------
+# --- Reminders and escalation (the scheduled check) -----------------------------------
 
 
 def approval_remind(*, step_id: int, now) -> bool:
@@ -577,7 +577,7 @@ def approval_escalate(*, step_id: int, now) -> bool:
     return True
 
 
-# --- Substitutes -------------------------------------------------------------------------
+# --- Substitutes ----------------------------------------------------------------------
 
 
 def approval_delegation_add(

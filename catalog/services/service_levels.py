@@ -29,7 +29,7 @@ from catalog.services.request_log import event_append
 FIGURE_FIELDS = ItemFigures.field_names()
 
 
-# --- Calendars and their versions ---------------------------------------------------
+# --- Calendars and their versions -----------------------------------------------------
 
 
 # Clocks keep caches of the days they have worked out; one per set of rules, for

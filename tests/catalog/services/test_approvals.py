@@ -66,7 +66,7 @@ def steps_of(request):
     ]
 
 
-# --- The policy -------------------------------------------------------------------
+# --- The policy -----------------------------------------------------------------------
 
 
 def test_a_service_that_needs_approval_asks_the_recipients_manager(
@@ -225,7 +225,7 @@ def test_with_nobody_to_ask_the_step_waits_for_an_administrator(employee, catalo
     assert request.items.get().status == ItemStatus.APPROVED
 
 
-# --- Decisions -------------------------------------------------------------------------
+# --- Decisions ------------------------------------------------------------------------
 
 
 @time_machine.travel(MONDAY_9AM, tick=False)
@@ -361,7 +361,7 @@ def test_only_the_approver_decides(employee, boss, catalog, finance_londoner, wh
     assert ApprovalStep.objects.get().status == "pending"
 
 
-# --- Substitutes -------------------------------------------------------------------------
+# --- Substitutes ----------------------------------------------------------------------
 
 
 def test_a_substitute_decides_in_the_approvers_name_during_the_dates(
@@ -440,7 +440,7 @@ def test_only_the_approver_removes_their_substitute(boss, finance_londoner, empl
     assert not ApprovalDelegation.objects.exists()
 
 
-# --- Reminders and escalation -----------------------------------------------------------
+# --- Reminders and escalation ---------------------------------------------------------
 
 
 @pytest.fixture

@@ -314,7 +314,7 @@ def test_reopening_clears_the_delivery_time(bare_item, fulfiller):
     assert reopened.fulfilled_at is None
 
 
-# --- The named actions ---------------------------------------------------------------
+# --- The named actions ----------------------------------------------------------------
 
 
 def last_events(item, n):
@@ -498,7 +498,7 @@ def test_cancelling_withdraws_open_approvals(people, bare_item, employee):
     assert last_events(bare_item, 2) == ["item.status_changed", "approval.withdrawn"]
 
 
-# --- Ratings and closing ----------------------------------------------------------------
+# --- Ratings and closing --------------------------------------------------------------
 
 
 def delivered(item, fulfiller):
@@ -565,7 +565,7 @@ def test_auto_close_waits_for_the_rating_window(bare_item, fulfiller):
     )
 
 
-# --- Comments and e-mail ----------------------------------------------------------------
+# --- Comments and e-mail --------------------------------------------------------------
 
 
 @pytest.fixture
@@ -662,7 +662,7 @@ def test_the_log_verifies_after_a_full_life(bare_item, fulfiller, employee):
     assert list(request_log_verify()) == []
 
 
-# --- Held services ------------------------------------------------------------------------
+# --- Held services --------------------------------------------------------------------
 
 
 def test_held_service_removal_raises_a_new_request(laptop_item, employee, fulfiller):
@@ -696,7 +696,7 @@ def test_cannot_remove_what_you_do_not_hold(laptop_item, employee, finance_londo
         )
 
 
-# --- Two fulfillers at once -----------------------------------------------------------------
+# --- Two fulfillers at once -----------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
