@@ -442,3 +442,39 @@ def test_an_item_without_a_service_level_has_no_due_times():
 def test_the_same_log_always_gives_the_same_figures():
     events = life_with_hold(SUPPLIER)
     assert figures(events) == figures(list(events))
+
+
+STANDARD = Targets(
+    response=Decimal("4"),
+    resolution=Decimal("30"),
+    internal_response=Decimal("2"),
+    internal_resolution=Decimal("24"),
+)
+
+
+def test_the_worked_example_in_docs_service_levels():
+    submitted = london(2026, 12, 24, 15, 30)
+    started = london(2026, 12, 29, 9, 0)
+    before = figures(
+        [created(submitted), move(started, "submitted", "in_progress")],
+        targets=STANDARD,
+    )
+    assert before.response_due_at == london(2026, 12, 29, 9, 30)
+    assert before.internal_resolution_due_at == london(2026, 12, 31, 9, 30)
+    assert before.at_risk_from == london(2026, 12, 30, 18, 0)
+    assert before.resolution_due_at == london(2026, 12, 31, 15, 30)
+    held = [
+        created(submitted),
+        move(started, "submitted", "in_progress"),
+        move(
+            london(2026, 12, 29, 11, 0), "in_progress", "on_hold", data=WAITING_FOR_YOU
+        ),
+        move(london(2026, 12, 30, 10, 0), "on_hold", "in_progress"),
+    ]
+    after = figures(held, targets=STANDARD)
+    assert after.customer_paused_seconds == 9 * 3600
+    assert after.resolution_due_at == london(2027, 1, 4, 14, 30)
+    held[2] = move(london(2026, 12, 29, 11, 0), "in_progress", "on_hold", data=SUPPLIER)
+    supplier = figures(held, targets=STANDARD)
+    assert supplier.resolution_due_at == london(2027, 1, 4, 14, 30)
+    assert supplier.internal_resolution_due_at == london(2026, 12, 31, 9, 30)
