@@ -194,6 +194,8 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_I18N_ENABLED = False
 # Avatars from Gravatar would leak staff e-mail hashes and fail on closed networks.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# A completed moderation workflow publishes, whoever approved its last step.
+WAGTAIL_FINISH_WORKFLOW_ACTION = "catalog.workflows.publish_approved"
 
 # The portal
 CATALOG_CURRENCY = os.environ.get("CATALOG_CURRENCY", "EUR")

@@ -2,6 +2,7 @@
 
 import datetime
 import django.core.validators
+import catalog.models.calendars
 import django.db.models.deletion
 import modelcluster.fields
 from django.conf import settings
@@ -53,10 +54,11 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=80, unique=True)),
-                ('time_zone', models.CharField(default='Europe/London', help_text='Where the team works, as a time-zone name, e.g. "Europe/London" or "America/New_York". Opening hours are local times there.', max_length=64)),
+                ('time_zone', models.CharField(default=catalog.models.calendars.default_time_zone, help_text='Where the team works, as a time-zone name, e.g. "Europe/London" or "America/New_York". Opening hours are local times there.', max_length=64)),
                 ('always_open', models.BooleanField(default=False, help_text='Every hour of every day counts; hours, holidays and closures below are ignored.', verbose_name='around the clock (24x7)')),
                 ('holiday_country', models.CharField(blank=True, help_text='Public holidays of this country are closed days: a two-letter code, e.g. "GB", "DE", "US". Leave empty for none.', max_length=8)),
                 ('holiday_subdivision', models.CharField(blank=True, help_text='Optional region, e.g. "ENG" or "SCT" for GB, "BE" for DE, "NY" for US.', max_length=16)),
+                ('opening_hours_text', models.CharField(blank=True, editable=False, max_length=255)),
             ],
             options={
                 'ordering': ['name'],

@@ -12,6 +12,13 @@ CALENDARS = {
     "extended": ("Extended hours", False, (time(7), time(22))),
     "24x7": ("Around the clock", True, None),
 }
+TEXTS = {
+    "Office hours": "Monday to Friday, 8:00 to 18:00 ({place} time), except public "
+    "holidays",
+    "Extended hours": "Monday to Friday, 7:00 to 22:00 ({place} time), except public "
+    "holidays",
+    "Around the clock": "Around the clock, every day",
+}
 HOLD_REASONS = [
     # name, what the requester reads, pauses customer, pauses internal, must act
     ("Waiting for the requester", "while we wait for you", True, True, True),
@@ -48,6 +55,9 @@ def forwards(apps, schema_editor):
                 "always_open": always,
                 "holiday_country": "" if always else "GB",
                 "holiday_subdivision": "" if always else "ENG",
+                "opening_hours_text": TEXTS[name].format(
+                    place=settings.TIME_ZONE.rsplit("/", 1)[-1].replace("_", " ")
+                ),
             },
         )
         if created and hours:

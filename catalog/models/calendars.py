@@ -44,11 +44,15 @@ def _minutes(value: time, *, closing: bool = False) -> int:
     return 1440 if closing and minutes == 0 else minutes
 
 
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
 class BusinessCalendar(ClusterableModel):
     name = models.CharField(max_length=80, unique=True)
     time_zone = models.CharField(
         max_length=64,
-        default=settings.TIME_ZONE,
+        default=default_time_zone,
         help_text='Where the team works, as a time-zone name, e.g. "Europe/London" '
         'or "America/New_York". Opening hours are local times there.',
     )
@@ -70,6 +74,9 @@ class BusinessCalendar(ClusterableModel):
         help_text='Optional region, e.g. "ENG" or "SCT" for GB, "BE" for DE, '
         '"NY" for US.',
     )
+    # The hours in words, for customers ("Monday to Friday, 8:00 to 18:00 …"):
+    # written on save, so a service page shows it without reading the hours.
+    opening_hours_text = models.CharField(max_length=255, blank=True, editable=False)
 
     panels = [
         FieldPanel("name"),
@@ -137,6 +144,20 @@ class BusinessCalendar(ClusterableModel):
     def spec(self):
         return self.spec_from(self.hours.all(), self.closures.all())
 
+    def save(self, *args, **kwargs):
+        # The hours as the admin form left them (saved with us, not yet in the DB).
+        self.opening_hours_text = opening_hours_text(
+            always_open=self.always_open,
+            hours=[
+                (row.weekday, row.opens, row.closes)
+                for row in self.hours.all()
+                if row.opens is not None and row.closes is not None
+            ],
+            time_zone=self.time_zone,
+            holidays=bool(self.holiday_country.strip()),
+        )
+        super().save(*args, **kwargs)
+
     def clean(self):
         super().clean()
         if self.time_zone not in zoneinfo.available_timezones():
@@ -146,6 +167,45 @@ class BusinessCalendar(ClusterableModel):
                     'or "America/New_York".'
                 }
             )
+
+
+def _clock(value: time) -> str:
+    return f"{value.hour}:{value.minute:02d}" if value != MIDNIGHT else "midnight"
+
+
+def opening_hours_text(*, always_open, hours, time_zone, holidays) -> str:
+    """Opening hours in words: consecutive days with the same hours are joined
+    ("Monday to Friday, 8:00 to 18:00 (London time), except public holidays")."""
+    if always_open:
+        return "Around the clock, every day"
+    names = dict(WEEKDAYS)
+    by_day: dict[int, tuple] = {}
+    for weekday, opens, closes in sorted(hours):
+        by_day.setdefault(weekday, ())
+        by_day[weekday] += (f"{_clock(opens)} to {_clock(closes)}",)
+    if not by_day:
+        return "Closed"
+    runs: list[list] = []
+    for day in sorted(by_day):
+        if runs and runs[-1][1] == day - 1 and runs[-1][2] == by_day[day]:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day, by_day[day]])
+    parts = []
+    for first, last, windows in runs:
+        days = (
+            names[first]
+            if first == last
+            else (
+                f"{names[first]} and {names[last]}"
+                if last == first + 1
+                else f"{names[first]} to {names[last]}"
+            )
+        )
+        parts.append(f"{days}, {' and '.join(windows)}")
+    place = time_zone.rsplit("/", 1)[-1].replace("_", " ")
+    text = "; ".join(parts) + f" ({place} time)"
+    return text + (", except public holidays" if holidays else "")
 
 
 class BusinessHours(Orderable):

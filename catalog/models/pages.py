@@ -356,6 +356,17 @@ class ServicePage(Page):
             return "Usually ready in 1 working day"
         return f"Usually ready in {self.delivery_days} working days"
 
+    @cached_property
+    def service_promise(self):
+        """The service level with its calendar, in one query, for the page."""
+        if self.service_level_id is None:
+            return None
+        return (
+            ServiceLevel.objects.select_related("calendar")
+            .filter(pk=self.service_level_id)
+            .first()
+        )
+
     @property
     def is_free(self) -> bool:
         return not self.one_off_price and not self.monthly_price

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 
 NEW_LAPTOP = "/services/computers/new-laptop/"
 VPN_ACCESS = "/services/access/vpn-access/"
+MOBILE_PHONE = "/services/phones/mobile-phone/"
 FINANCE_SYSTEM = "/services/access/access-to-the-finance-system/"
 
 
@@ -88,7 +89,12 @@ def test_employee_finds_a_laptop_and_reads_what_it_costs(
     expect(promise.get_by_role("heading")).to_have_text("Our promise")
     # The "Hardware delivery" level from the demo data.
     expect(promise.locator("dd")).to_have_text(
-        ["8 hours", "50 hours", "Working days, 8:00 to 18:00", "99% of the time"]
+        [
+            "8 hours",
+            "50 hours",
+            "Monday to Friday, 8:00 to 18:00 (London time), except public holidays",
+            "99% of the time",
+        ]
     )
     expect(promise).to_contain_text("Hardware delivery")
     screenshot(page, "a5-service-new-laptop")
@@ -101,16 +107,17 @@ def test_employee_finds_a_laptop_and_reads_what_it_costs(
     screenshot(page, "a6-not-found-finance-system")
 
 
-def test_editor_changes_a_summary_that_goes_live_once_approved(
+def test_editor_changes_a_summary_that_goes_live_once_the_owner_approves(
     page, new_page, admin_login, screenshot
 ):
-    """The "Moderators approval" workflow covers the whole site: an editor may
-    submit a change for moderation instead of publishing it; a moderator (the
-    demo admin) approves and publishes it, and only then do customers see it."""
-    new_summary = "Work from anywhere, securely, on any company laptop."
-    vpn = ServicePage.objects.get(title="VPN access")
-    old_summary = vpn.summary
-    edit_url = f"/admin/pages/{vpn.pk}/edit/"
+    """Catalog changes go through the "Service owner approval" workflow: the
+    editor submits, the service's owner (its IT only tab) approves and Wagtail
+    publishes; until then customers see the published text."""
+    new_summary = "A company smartphone, set up and ready when you collect it."
+    phone = ServicePage.objects.get(title="Mobile phone")
+    assert phone.service_owner.username == "owner"
+    old_summary = phone.summary
+    edit_url = f"/admin/pages/{phone.pk}/edit/"
 
     admin_login(page, "editor")
     page.goto(edit_url)
@@ -118,52 +125,57 @@ def test_editor_changes_a_summary_that_goes_live_once_approved(
     expect(summary).to_have_value(old_summary)
     summary.fill(new_summary)
     page.get_by_role("button", name="More actions").click()
-    submit = page.get_by_role("button", name="Submit to Moderators approval")
+    # Editors can't publish; they submit to the workflow.
+    expect(page.get_by_role("button", name="Publish", exact=True)).to_have_count(0)
+    submit = page.get_by_role("button", name="Submit to Service owner approval")
     expect(submit).to_be_visible()
-    screenshot(page, "b1-admin-edit-vpn-access")
+    screenshot(page, "b1-admin-edit-mobile-phone")
     submit.click()
     expect(page.locator(".messages")).to_contain_text(
-        "'VPN access' has been submitted for moderation"
+        "'Mobile phone' has been submitted for moderation"
     )
 
     # A draft awaiting approval is not what customers see.
-    page.goto(VPN_ACCESS)
+    page.goto(MOBILE_PHONE)
     expect(page.locator(".service__header .lead")).to_have_text(old_summary)
 
-    moderator = new_page()
-    admin_login(moderator, "admin")
-    moderator.goto(edit_url)
-    expect(moderator.get_by_role("textbox", name="Summary")).to_have_value(new_summary)
-    moderator.get_by_role("button", name="More actions").click()
-    moderator.get_by_role("button", name="Approve and Publish", exact=True).click()
-    expect(moderator.locator(".messages")).to_contain_text(
-        "'VPN access' has been updated"
+    owner = new_page()
+    admin_login(owner, "owner")
+    owner.goto("/admin/")
+    expect(owner.locator("main")).to_contain_text("Mobile phone")
+    screenshot(owner, "b2-owner-dashboard-awaiting-review")
+    owner.goto(edit_url)
+    expect(owner.get_by_role("textbox", name="Summary")).to_have_value(new_summary)
+    owner.get_by_role("button", name="More actions").click()
+    owner.get_by_role("button", name="Approve and Publish", exact=True).click()
+    expect(owner.locator(".messages")).to_contain_text(
+        "'Mobile phone' has been updated"
     )
 
-    page.goto(VPN_ACCESS)
-    expect(page.get_by_role("heading", level=1)).to_have_text("VPN access")
+    page.goto(MOBILE_PHONE)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mobile phone")
     expect(page.locator(".service__header .lead")).to_have_text(new_summary)
-    screenshot(page, "b2-vpn-access-published")
+    screenshot(page, "b3-mobile-phone-published")
 
 
-def test_editor_changes_a_summary_and_publishes_it(page, admin_login, screenshot):
-    """Catalog managers may publish their own edits straight away."""
-    new_summary = "Connect securely from home, a hotel or a train."
-    vpn = ServicePage.objects.get(title="VPN access")
+def test_only_the_services_owner_may_approve_its_change(page, new_page, admin_login):
+    """Another editor (not the owner) sees the change waiting but has no approve
+    action; the page stays as published."""
+    phone = ServicePage.objects.get(title="Mobile phone")
+    edit_url = f"/admin/pages/{phone.pk}/edit/"
     admin_login(page, "editor")
-    page.goto(f"/admin/pages/{vpn.pk}/edit/")
-    page.get_by_role("textbox", name="Summary").fill(new_summary)
+    page.goto(edit_url)
+    page.get_by_role("textbox", name="Summary").fill("Changed by the editor.")
     page.get_by_role("button", name="More actions").click()
-    page.get_by_role("button", name="Publish", exact=True).click()
-    expect(page.locator(".messages")).to_contain_text(
-        "Page 'VPN access' has been published."
-    )
-    screenshot(page, "b3-admin-published-by-editor")
-
-    page.goto(VPN_ACCESS)
-    expect(page.locator(".service__header .lead")).to_have_text(new_summary)
-    page.goto("/services/?q=hotel")
-    expect(page.locator(".listing__results")).to_contain_text("VPN access")
+    page.get_by_role("button", name="Submit to Service owner approval").click()
+    expect(page.locator(".messages")).to_contain_text("submitted for moderation")
+    page.goto(edit_url)
+    page.get_by_role("button", name="More actions").click()
+    expect(
+        page.get_by_role("button", name="Approve and Publish", exact=True)
+    ).to_have_count(0)
+    phone.refresh_from_db()
+    assert phone.summary != "Changed by the editor."
 
 
 def test_login_sends_people_back_only_within_the_portal(
