@@ -1,6 +1,7 @@
 """The demo data command."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from catalog.models import CategoryPage, ServiceLevel, ServicePage, UserProfile
@@ -14,7 +15,7 @@ def test_demo_builds_a_realistic_catalog(settings):
     assert ServicePage.objects.live().count() >= 30
     assert CategoryPage.objects.count() >= 6
     assert ServiceLevel.objects.count() >= 3
-    around_the_clock = ServiceLevel.objects.get(support_hours="24x7")
+    around_the_clock = ServiceLevel.objects.get(calendar__always_open=True)
     assert around_the_clock.resolution_target_hours == 4
     restricted = ServicePage.objects.exclude(restricted_to_departments=None)
     assert restricted.exists()
@@ -27,11 +28,52 @@ def test_demo_builds_a_realistic_catalog(settings):
                 "executive",
                 "fulfiller",
                 "editor",
+                "owner",
                 "admin",
             ]
         ).count()
-        == 6
+        == 7
     )
+
+
+def test_demo_people_are_in_the_roles_the_migration_created(settings):
+    settings.DEBUG = True
+    call_command("load_demo")
+    roles = {
+        user.username: sorted(user.groups.values_list("name", flat=True))
+        for user in get_user_model().objects.filter(
+            username__in=["employee", "manager", "executive", "fulfiller", "editor"]
+        )
+    }
+    assert roles == {
+        "employee": ["Employee"],
+        "manager": ["Approver", "Employee"],
+        "executive": ["Approver", "Employee", "Executive"],
+        "fulfiller": ["Employee", "Fulfiller"],
+        "editor": ["Catalog editor", "Employee"],
+    }
+
+
+def test_demo_approval_policy_and_moderation(settings):
+    from wagtail.models import WorkflowPage
+
+    from catalog.models import CatalogIndexPage, CostCentre, ServiceDeskSettings
+
+    settings.DEBUG = True
+    call_command("load_demo")
+    owners = dict(CostCentre.objects.values_list("code", "owner__username"))
+    assert owners["CC-2100"] == "manager"
+    assert owners["CC-1100"] == "executive"
+    assert CostCentre.objects.get(code="CC-2100").approval_threshold == 2000
+    assert ServiceDeskSettings.load().approval_calendar.name == "Office hours"
+    workflow = WorkflowPage.objects.get(page=CatalogIndexPage.objects.get()).workflow
+    assert workflow.name == "Service owner approval"
+    owned = set(
+        ServicePage.objects.filter(service_owner__username="owner").values_list(
+            "title", flat=True
+        )
+    )
+    assert {"Mobile phone", "New laptop"} <= owned
 
 
 def test_demo_is_idempotent(settings):
