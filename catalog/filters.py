@@ -2,11 +2,13 @@
 ``catalog.selectors.catalog`` on a queryset that is already limited to what the
 person may see, so a filter can never widen visibility."""
 
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
 
 from catalog.models import (
     CategoryPage,
@@ -137,3 +139,181 @@ class RequestFilter(django_filters.FilterSet):
         return queryset.filter(
             Exists(RequestItem.objects.filter(request=OuterRef("pk"), status=value))
         )
+
+
+# --- The fulfilment queue (Wagtail admin) ---------------------------------------------
+
+QUEUE_STATUS_CHOICES = [
+    (status.value, status.label)
+    for status in (
+        ItemStatus.SUBMITTED,
+        ItemStatus.APPROVED,
+        ItemStatus.IN_PROGRESS,
+        ItemStatus.ON_HOLD,
+    )
+]
+DUE_CHOICES = [
+    ("overdue", "Overdue"),
+    ("today", "Due today"),
+    ("week", "Due this week"),
+]
+AGE_CHOICES = [
+    ("day", "Under a day"),
+    ("1-3", "1 to 3 days"),
+    ("3-7", "3 to 7 days"),
+    ("week", "Over a week"),
+]
+QUEUE_SORTS = {
+    "internal_due": "Internal due, soonest",
+    "customer_due": "Customer due, soonest",
+    "age": "Oldest first",
+    "service": "Service, A to Z",
+}
+
+
+def _queue_order(sort: str) -> list:
+    return {
+        "internal_due": [F("internal_resolution_due_at").asc(nulls_last=True)],
+        "customer_due": [F("resolution_due_at").asc(nulls_last=True)],
+        "age": [F("created_at").asc()],
+        "service": [F("service_name").asc()],
+    }[sort] + ["created_at", "pk"]
+
+
+class QueueFilter(django_filters.FilterSet):
+    """The fulfilment queue's filters and sort orders. It works on the queryset
+    ``catalog.selectors.queue.fulfilment_queue`` builds: already limited to the
+    person's teams, and annotated with ``is_breached`` and ``is_at_risk``.
+
+    Times are compared with ``now`` (given, so a page is consistent with itself
+    and tests can fix it); "today" and "this week" are in the portal's time zone,
+    and the due filters look at the internal due time, which is the one the team
+    works to."""
+
+    status = django_filters.MultipleChoiceFilter(
+        choices=QUEUE_STATUS_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        label="Status",
+    )
+    group = django_filters.ModelChoiceFilter(
+        queryset=None,
+        field_name="fulfilment_group",
+        empty_label="All my teams",
+        label="Team",
+    )
+    service = django_filters.CharFilter(
+        field_name="service_name", lookup_expr="icontains", label="Service"
+    )
+    assignee = django_filters.ChoiceFilter(
+        choices=[],
+        method="filter_assignee",
+        empty_label="Anyone",
+        label="Assigned to",
+    )
+    due = django_filters.ChoiceFilter(
+        choices=DUE_CHOICES,
+        method="filter_due",
+        empty_label="Any time",
+        label="Internal due",
+    )
+    at_risk = django_filters.BooleanFilter(
+        method="filter_at_risk", widget=forms.CheckboxInput, label="At risk"
+    )
+    breached = django_filters.BooleanFilter(
+        method="filter_breached", widget=forms.CheckboxInput, label="Breached"
+    )
+    age = django_filters.ChoiceFilter(
+        choices=AGE_CHOICES,
+        method="filter_age",
+        empty_label="Any age",
+        label="Age",
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=list(QUEUE_SORTS.items()),
+        method="filter_nothing",
+        empty_label=None,
+        label="Sort by",
+    )
+
+    class Meta:
+        model = RequestItem
+        fields = []
+
+    def __init__(self, *args, user, groups, people, now, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.now = now
+        self.filters["group"].queryset = groups
+        self.filters["assignee"].extra["choices"] = [
+            ("me", "Me"),
+            ("none", "Nobody yet"),
+            *[
+                (str(person.pk), person.get_full_name() or person.get_username())
+                for person in people
+                if person.pk != user.pk
+            ],
+        ]
+
+    @property
+    def qs(self):
+        if not hasattr(self, "_qs"):
+            sort = "internal_due"
+            if self.is_bound and self.form.is_valid():
+                sort = self.form.cleaned_data.get("sort") or sort
+            self._qs = super().qs.order_by(*_queue_order(sort))
+        return self._qs
+
+    def filter_assignee(self, queryset, name, value):
+        if not value:
+            return queryset
+        if value == "me":
+            return queryset.filter(assigned_to=self.user)
+        if value == "none":
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset.filter(assigned_to_id=int(value))
+
+    def _today_ends(self):
+        today = timezone.localtime(self.now).date()
+        zone = timezone.get_current_timezone()
+        tomorrow = datetime.combine(today + timedelta(days=1), time(0), zone)
+        next_monday = datetime.combine(
+            today + timedelta(days=7 - today.weekday()), time(0), zone
+        )
+        return tomorrow, next_monday
+
+    def filter_due(self, queryset, name, value):
+        if not value:
+            return queryset
+        due = "internal_resolution_due_at"
+        if value == "overdue":
+            return queryset.filter(**{f"{due}__lte": self.now})
+        tomorrow, next_monday = self._today_ends()
+        end = tomorrow if value == "today" else next_monday
+        return queryset.filter(**{f"{due}__gt": self.now, f"{due}__lt": end})
+
+    def filter_at_risk(self, queryset, name, value):
+        return queryset.filter(is_at_risk=True) if value else queryset
+
+    def filter_breached(self, queryset, name, value):
+        return queryset.filter(is_breached=True) if value else queryset
+
+    def filter_age(self, queryset, name, value):
+        if not value:
+            return queryset
+        day = timedelta(days=1)
+        # (created after, created at or before)
+        newer, older = {
+            "day": (self.now - day, None),
+            "1-3": (self.now - 3 * day, self.now - day),
+            "3-7": (self.now - 7 * day, self.now - 3 * day),
+            "week": (None, self.now - 7 * day),
+        }[value]
+        if newer is not None:
+            queryset = queryset.filter(created_at__gt=newer)
+        if older is not None:
+            queryset = queryset.filter(created_at__lte=older)
+        return queryset
+
+    def filter_nothing(self, queryset, name, value):
+        # The sort is applied after every filter, in ``qs``, so it has a default.
+        return queryset

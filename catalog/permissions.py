@@ -70,6 +70,20 @@ def works_on_group(user, group_id: int | None) -> bool:
     return group_id in fulfilment_group_ids(user)
 
 
+def workable_items_q(user):
+    """``works_on_group`` as a query condition on request items (``None`` means
+    nothing at all), so lists apply the same rule as single items."""
+    from django.db.models import Q
+
+    if not can_work_requests(user):
+        return None
+    if user.is_superuser:
+        return Q()
+    return Q(fulfilment_group__in=fulfilment_group_ids(user)) | Q(
+        fulfilment_group__isnull=True
+    )
+
+
 def fulfilment_group_ids(user) -> set[int]:
     cached = getattr(user, "_fulfilment_group_ids", None)
     if cached is None:

@@ -1,21 +1,37 @@
-"""Admin wiring: reference data in one "Catalog setup" menu, and the
-"view the catalog as" tool."""
+"""Admin wiring: reference data in one "Catalog setup" menu, the fulfilment
+queue, and the "view the catalog as" tool."""
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import HelpPanel, ObjectList
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import (
+    CreateView,
+    EditView,
+    IndexView,
+    SnippetViewSet,
+    SnippetViewSetGroup,
+)
 
+from catalog import permissions
+from catalog.forms_admin import BusinessCalendarForm, UserProfileForm
 from catalog.models import (
+    BusinessCalendar,
     CostCentre,
     Department,
     FulfilmentGroup,
+    HoldReason,
     Location,
     RequestEvent,
     RequestItem,
@@ -26,11 +42,44 @@ from catalog.models import (
 )
 from catalog.views.admin import CatalogAsUserView, categories_in_explorer
 
+# --- Saving targets: the database trigger is the last line, never a 500 ------------
+
+STRICTER_REFUSED = (
+    "Nothing was saved: an internal target would no longer be stricter than its "
+    "customer target (someone may have changed a service level meanwhile). "
+    "Check the targets and save again."
+)
+
+
+class TargetsSafeSaveMixin:
+    """Internal targets are checked by the models' ``clean`` (message next to the
+    field); a trigger in the database refuses what slips past it, e.g. a service
+    level tightened by someone else at the same moment. That refusal becomes a
+    message on the form, with nothing saved, instead of a server error."""
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except IntegrityError:
+            form.add_error(None, STRICTER_REFUSED)
+            self.produced_error_message = STRICTER_REFUSED
+            return self.form_invalid(form)
+
+
+class TargetsCreateView(TargetsSafeSaveMixin, CreateView):
+    pass
+
+
+class TargetsEditView(TargetsSafeSaveMixin, EditView):
+    pass
+
 
 class ServiceLevelViewSet(SnippetViewSet):
     model = ServiceLevel
     icon = "time"
     menu_label = "Service levels"
+    add_view_class = TargetsCreateView
+    edit_view_class = TargetsEditView
     list_display = [
         "name",
         "calendar",
@@ -82,6 +131,113 @@ class FulfilmentGroupViewSet(SnippetViewSet):
     menu_label = "Fulfilment groups"
     list_display = ["name", "email"]
     search_fields = ["name"]
+    add_view_class = TargetsCreateView
+    edit_view_class = TargetsEditView
+
+
+# --- Business calendars and hold reasons ------------------------------------------
+
+
+class CalendarIndexView(IndexView):
+    @cached_property
+    def header_buttons(self):
+        return [
+            *super().header_buttons,
+            HeaderButton(
+                "Preview due times", url=reverse("calendar_preview"), icon_name="time"
+            ),
+        ]
+
+
+class BusinessCalendarViewSet(SnippetViewSet):
+    """Calendars are checked as a whole before saving (``BusinessCalendarForm``);
+    after a save, open items move to the new version (``after_*_snippet`` hooks
+    below)."""
+
+    model = BusinessCalendar
+    icon = "date"
+    menu_label = "Business calendars"
+    list_display = ["name", "time_zone", "always_open", "holiday_country"]
+    list_filter = ["always_open"]
+    search_fields = ["name"]
+    index_view_class = CalendarIndexView
+    edit_handler = ObjectList(
+        [
+            HelpPanel(template="catalog/admin/calendar_preview_link.html"),
+            *BusinessCalendar.panels,
+        ],
+        base_form_class=BusinessCalendarForm,
+    )
+
+
+class HoldReasonViewSet(SnippetViewSet):
+    model = HoldReason
+    icon = "pick"
+    menu_label = "Hold reasons"
+    list_display = [
+        "name",
+        "customer_text",
+        "pauses_customer_clock",
+        "pauses_internal_clock",
+        "requester_must_act",
+        "active",
+    ]
+    list_filter = ["active", "requester_must_act"]
+    search_fields = ["name"]
+
+
+@hooks.register("after_create_snippet")
+@hooks.register("after_edit_snippet")
+def move_open_items_to_the_saved_calendar(request, instance):
+    if not isinstance(instance, BusinessCalendar):
+        return None
+    from catalog.services.service_levels import calendar_changed
+
+    moved = calendar_changed(calendar_id=instance.pk, actor=request.user)
+    if moved:
+        messages.info(
+            request,
+            f"{moved} open item{'s' if moved != 1 else ''} now count on the changed "
+            "calendar; their due times were recalculated.",
+        )
+    return None
+
+
+# --- People -----------------------------------------------------------------------
+
+
+class PeoplePermissionPolicy(ModelPermissionPolicy):
+    """People administrators change profiles, never their own (see
+    ``permissions.can_edit_profile``)."""
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if action == "change":
+            return permissions.can_edit_profile(user, instance)
+        return super().user_has_permission_for_instance(user, action, instance)
+
+    def instances_user_has_permission_for(self, user, action):
+        instances = super().instances_user_has_permission_for(user, action)
+        if action == "change":
+            instances = instances.exclude(user=user)
+        return instances
+
+
+register_permission_policy(UserProfile, PeoplePermissionPolicy(UserProfile))
+
+
+class ProfileIndexView(IndexView):
+    def get_edit_url(self, instance):
+        if self.user_has_permission_for_instance("change", instance):
+            return super().get_edit_url(instance)
+        return None
+
+
+class ProfileEditView(EditView):
+    def get_object(self, queryset=None):
+        profile = super().get_object(queryset)
+        if not self.user_has_permission_for_instance("change", profile):
+            raise PermissionDenied
+        return profile
 
 
 class UserProfileFilterSet(WagtailFilterSet):
@@ -97,6 +253,9 @@ class UserProfileViewSet(SnippetViewSet):
     list_display = ["user", "job_title", "department", "location", "manager"]
     filterset_class = UserProfileFilterSet
     search_fields = ["job_title"]
+    index_view_class = ProfileIndexView
+    edit_view_class = ProfileEditView
+    edit_handler = ObjectList(UserProfile.panels, base_form_class=UserProfileForm)
 
 
 class SearchMissViewSet(SnippetViewSet):
@@ -118,6 +277,8 @@ class CatalogSetupGroup(SnippetViewSetGroup):
     submenu_hook = "register_catalog_setup_menu_item"
     items = (
         ServiceLevelViewSet,
+        BusinessCalendarViewSet,
+        HoldReasonViewSet,
         DepartmentViewSet,
         CostCentreViewSet,
         LocationViewSet,
@@ -181,6 +342,17 @@ def register_view_as_menu_item():
         icon_name="view",
         order=210,
         permission="catalog.view_catalog_as_user",
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def register_queue_menu_item():
+    return PermissionMenuItem(
+        "Fulfilment queue",
+        reverse("queue"),
+        icon_name="tasks",
+        order=180,
+        permission=permissions.WORK_REQUESTS,
     )
 
 

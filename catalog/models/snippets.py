@@ -21,6 +21,11 @@ from wagtail.models import Orderable
 STRICTER = "The internal target must be stricter (shorter) than the customer target."
 
 
+def _hours(value) -> str:
+    """4.00 -> "4", 2.50 -> "2.5"."""
+    return f"{value.normalize():f}"
+
+
 class ServiceLevel(models.Model):
     """What IT promises for a service (the SLA, customer-facing) and the stricter
     internal targets the fulfilling team works to by default (the OLA; a
@@ -338,7 +343,7 @@ class InternalTarget(Orderable):
         ):
             errors["response_target_hours"] = (
                 f"{STRICTER} {level.name} promises a response within "
-                f"{level.response_target_hours:g} hours."
+                f"{_hours(level.response_target_hours)} hours."
             )
         if (
             self.resolution_target_hours is not None
@@ -346,7 +351,7 @@ class InternalTarget(Orderable):
         ):
             errors["resolution_target_hours"] = (
                 f"{STRICTER} {level.name} promises delivery within "
-                f"{level.resolution_target_hours:g} hours."
+                f"{_hours(level.resolution_target_hours)} hours."
             )
         if errors:
             raise ValidationError(errors)

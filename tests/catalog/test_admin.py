@@ -24,12 +24,15 @@ def editor_client(client, demo):
     return client
 
 
-def test_editors_can_edit_service_pages(demo):
-    editors = Group.objects.get(name="Editors")
+def test_catalog_editors_can_edit_but_not_publish_service_pages(demo):
+    editors = Group.objects.get(name="Catalog editor")
     root = Page.get_first_root_node()
-    assert GroupPagePermission.objects.filter(
-        group=editors, page=root, permission__codename="change_page"
-    ).exists()
+    codenames = set(
+        GroupPagePermission.objects.filter(group=editors, page=root).values_list(
+            "permission__codename", flat=True
+        )
+    )
+    assert codenames == {"add_page", "change_page", "lock_page", "unlock_page"}
 
 
 def test_service_edit_view_has_customer_and_it_tabs(editor_client):
@@ -45,17 +48,31 @@ def test_service_edit_view_has_customer_and_it_tabs(editor_client):
     "model",
     [
         "servicelevel",
+        "businesscalendar",
+        "holdreason",
         "department",
         "costcentre",
         "location",
         "fulfilmentgroup",
-        "userprofile",
         "searchmiss",
     ],
 )
 def test_reference_data_lists_open_for_editors(editor_client, model):
     response = editor_client.get(f"/admin/snippets/catalog/{model}/")
     assert response.status_code == 200
+
+
+def test_people_are_for_people_administrators_not_editors(client, demo):
+    from django.contrib.auth import get_user_model
+
+    editor = get_user_model().objects.get(username="editor")
+    client.force_login(editor)
+    response = client.get("/admin/snippets/catalog/userprofile/")
+    assert (response.status_code, response.url) == (302, "/admin/")
+    people_admin = UserFactory(username="hr")
+    people_admin.groups.add(Group.objects.get(name="People administrator"))
+    client.force_login(people_admin)
+    assert client.get("/admin/snippets/catalog/userprofile/").status_code == 200
 
 
 def test_catalog_setup_menu_groups_reference_data(editor_client):
@@ -73,7 +90,7 @@ def test_view_as_explains_hidden_services(editor_client):
     html = response.content.decode()
     assert "Access to HR records" in html
     assert "Only for the departments Human Resources; they are in Sales." in html
-    assert "Only for members of Managers." in html
+    assert "Only for members of Approver." in html
     visible = {row.service.title for row in response.context["visible"]}
     assert "VPN access" in visible
     assert "New starter bundle" not in visible
@@ -108,18 +125,27 @@ def test_searches_with_no_results_are_listed(editor_client):
     assert "hoverboard" in html
 
 
-def test_editor_publishes_a_summary_change(editor_client):
+def test_a_published_summary_change_reaches_employees(editor_client):
+    """Editors submit changes for moderation (the service owner approves); what
+    is published is what employees see."""
     from django.contrib.auth import get_user_model
 
     service = ServicePage.objects.get(title="VPN access")
     service.summary = "Work from anywhere, securely."
-    service.save_revision(
-        user=get_user_model().objects.get(username="editor")
-    ).publish()
+    service.save_revision(user=get_user_model().objects.get(username="owner")).publish()
     employee = get_user_model().objects.get(username="employee")
     editor_client.force_login(employee)
     html = editor_client.get(service.url).content.decode()
     assert "Work from anywhere, securely." in html
+
+
+def test_catalog_editors_cannot_publish_directly(demo):
+    from django.contrib.auth import get_user_model
+
+    editor = get_user_model().objects.get(username="editor")
+    service = ServicePage.objects.get(title="VPN access")
+    assert service.permissions_for_user(editor).can_edit()
+    assert not service.permissions_for_user(editor).can_publish()
 
 
 def test_editors_can_promote_a_service_for_a_search_term(editor_client):

@@ -1,0 +1,290 @@
+"""The fulfilment queue and the item work page, as fulfillers see them.
+
+A fulfiller sees the open items (``QUEUE_STATES``) of the teams they work on, and
+items of no team; a superuser sees every team's. The visibility comes first and
+the person's filters are applied on top, so a filter can never widen it.
+
+Time left, "at risk" and "breached" are worked out here at the moment of reading,
+from the due times the clock stored and the current time: the stored figures
+say when, this module says how that compares with now.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.utils import timezone
+
+from catalog import permissions
+from catalog.exceptions import NotAllowed, NotFoundForUser
+from catalog.filters import QueueFilter
+from catalog.models import (
+    ALLOWED_TRANSITIONS,
+    QUEUE_STATES,
+    FulfilmentGroup,
+    HoldReason,
+    ItemStatus,
+    RequestEvent,
+    RequestItem,
+)
+from catalog.selectors.requests import INTERNAL_EVENTS
+
+ITEMS_PER_PAGE = 50
+S = ItemStatus
+NOT_A_FULFILLER = "The fulfilment queue is for the teams who work on requests."
+
+
+# --- Time left ------------------------------------------------------------------------
+
+
+def _span(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "less than a minute"
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
+
+
+def time_left(due: datetime | None, now: datetime, *, paused: bool = False) -> str:
+    """ "3 h 20 min left", "overdue by 2 h", "paused" or "—" (no target): wall
+    time until the due moment, which already allows for opening hours."""
+    if due is None:
+        return "paused" if paused else "—"
+    seconds = (due - now).total_seconds()
+    if seconds >= 0:
+        return f"{_span(seconds)} left"
+    return f"overdue by {_span(-seconds)}"
+
+
+def breached_condition(now: datetime) -> Q:
+    """Any target's breach recorded by the clock, or a resolution due time that
+    has passed (the scheduled check may not have run since)."""
+    return (
+        Q(response_breached_at__isnull=False)
+        | Q(internal_response_breached_at__isnull=False)
+        | Q(resolution_breached_at__isnull=False)
+        | Q(internal_resolution_breached_at__isnull=False)
+        | Q(internal_resolution_due_at__lte=now)
+        | Q(resolution_due_at__lte=now)
+    )
+
+
+def at_risk_condition(now: datetime) -> Q:
+    """Past the share of the internal time at which the team is warned, and not
+    breached yet."""
+    return Q(internal_at_risk_from__lte=now) & ~breached_condition(now)
+
+
+def _flag(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    item: RequestItem
+    internal_left: str
+    customer_left: str
+    internal_overdue: bool
+    customer_overdue: bool
+
+
+def _row(item: RequestItem, now: datetime) -> QueueRow:
+    internal_paused = (
+        item.status == S.ON_HOLD and item.internal_resolution_target_hours is not None
+    )
+    return QueueRow(
+        item=item,
+        internal_left=time_left(
+            item.internal_resolution_due_at, now, paused=internal_paused
+        ),
+        customer_left=time_left(
+            item.resolution_due_at, now, paused=item.paused_since is not None
+        ),
+        internal_overdue=_overdue(item.internal_resolution_due_at, now),
+        customer_overdue=_overdue(item.resolution_due_at, now),
+    )
+
+
+def _overdue(due: datetime | None, now: datetime) -> bool:
+    return due is not None and due < now
+
+
+# --- The queue ------------------------------------------------------------------------
+
+
+def _require_fulfiller(user) -> None:
+    if not permissions.can_work_requests(user):
+        raise NotAllowed(NOT_A_FULFILLER)
+
+
+def workable_items(user):
+    """Every item ``user`` may work on, in any state: the queryset form of
+    ``permissions.works_on_group`` (their teams' items and items of no team;
+    all of them for a superuser)."""
+    condition = permissions.workable_items_q(user)
+    if condition is None:
+        return RequestItem.objects.none()
+    return RequestItem.objects.filter(condition)
+
+
+def my_groups(user):
+    """The teams whose items ``user`` sees in the queue (all, for a superuser)."""
+    groups = FulfilmentGroup.objects.order_by("name")
+    if user.is_superuser:
+        return groups
+    return groups.filter(pk__in=permissions.fulfilment_group_ids(user))
+
+
+def colleagues(user) -> list:
+    """Whom ``user`` may hand items to: the active members of their teams,
+    themselves included."""
+    people = (
+        get_user_model()
+        .objects.filter(is_active=True, fulfilment_groups__in=my_groups(user))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+    return list(people)
+
+
+def fulfilment_queue(*, user, params, now: datetime | None = None) -> dict:
+    """The queue page: the filter, one page of rows, and who items can go to."""
+    _require_fulfiller(user)
+    now = now or timezone.now()
+    people = colleagues(user)
+    items = (
+        workable_items(user)
+        .filter(status__in=QUEUE_STATES)
+        .annotate(
+            is_breached=_flag(breached_condition(now)),
+            is_at_risk=_flag(at_risk_condition(now)),
+        )
+        .select_related("request__requested_for", "assigned_to")
+    )
+    filterset = QueueFilter(
+        params or None,
+        queryset=items,
+        user=user,
+        groups=my_groups(user),
+        people=people,
+        now=now,
+    )
+    page_obj = Paginator(filterset.qs, ITEMS_PER_PAGE).get_page(params.get("page"))
+    return {
+        "filter": filterset,
+        "page_obj": page_obj,
+        "rows": [_row(item, now) for item in page_obj.object_list],
+        "people": people,
+        "now": now,
+    }
+
+
+# --- One item ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One log entry; ``internal`` when the requester's page leaves it out
+    (``INTERNAL_EVENTS``), so the team knows who reads what."""
+
+    event: RequestEvent
+    internal: bool
+
+
+@dataclass
+class ItemWork:
+    """What the item work page shows and which actions its status allows."""
+
+    item: RequestItem
+    timeline: list[TimelineEntry]
+    members: list
+    hold_reasons: list[HoldReason]
+    internal_left: str
+    customer_left: str
+    internal_overdue: bool
+    customer_overdue: bool
+    breached: bool
+    at_risk: bool
+    actions: set[str] = field(default_factory=set)
+
+
+def available_actions(item: RequestItem) -> set[str]:
+    """The work-page actions the item's status allows (who may is checked by the
+    services when they are used)."""
+    moves = ALLOWED_TRANSITIONS.get(item.status, frozenset())
+    actions = {"work_note", "comment"}
+    if item.status in QUEUE_STATES:
+        actions.add("assign")
+    if S.IN_PROGRESS in moves and item.status in (S.SUBMITTED, S.APPROVED):
+        actions.add("start")
+    if S.ON_HOLD in moves:
+        actions.add("hold")
+    if item.status == S.ON_HOLD:
+        actions.add("resume")
+    if S.FULFILLED in moves:
+        actions.add("resolve")
+    if S.CANCELLED in moves:
+        actions.add("cancel")
+    return actions
+
+
+def item_work(*, user, item_id: int, now: datetime | None = None) -> ItemWork:
+    """One item for the team working on it, with its whole log, the team's own
+    notes included. Someone else's team's item looks like it doesn't exist."""
+    _require_fulfiller(user)
+    now = now or timezone.now()
+    item = (
+        RequestItem.objects.select_related(
+            "request__requested_for",
+            "request__requested_by",
+            "request__cost_centre",
+            "assigned_to",
+            "fulfilment_group",
+            "hold_reason",
+        )
+        .annotate(
+            is_breached=_flag(breached_condition(now)),
+            is_at_risk=_flag(at_risk_condition(now)),
+        )
+        .filter(pk=item_id)
+        .first()
+    )
+    if item is None or not permissions.works_on_group(user, item.fulfilment_group_id):
+        raise NotFoundForUser("No such request item.")
+    events = (
+        RequestEvent.objects.filter(request_id=item.request_id)
+        .filter(Q(item_id=item.pk) | Q(item__isnull=True))
+        .order_by("sequence")
+    )
+    if item.fulfilment_group_id is None:
+        members = colleagues(user)
+    else:
+        members = list(
+            item.fulfilment_group.members.filter(is_active=True).order_by(
+                "first_name", "last_name", "username"
+            )
+        )
+    row = _row(item, now)
+    return ItemWork(
+        item=item,
+        timeline=[
+            TimelineEntry(event=event, internal=event.name in INTERNAL_EVENTS)
+            for event in events
+        ],
+        members=members,
+        hold_reasons=list(HoldReason.objects.filter(active=True).order_by("name")),
+        internal_left=row.internal_left,
+        customer_left=row.customer_left,
+        internal_overdue=row.internal_overdue,
+        customer_overdue=row.customer_overdue,
+        breached=item.is_breached,
+        at_risk=item.is_at_risk,
+        actions=available_actions(item),
+    )
