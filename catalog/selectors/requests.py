@@ -1,7 +1,9 @@
 """Reading requests with their rules: people see the requests they placed or that
 were placed for them; fulfillers see the queue (a later issue)."""
 
-from django.contrib.auth import get_user_model
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.core.paginator import Paginator
 from django.db.models import (
     Count,
@@ -20,12 +22,20 @@ from catalog import permissions
 from catalog.exceptions import NotFoundForUser
 from catalog.filters import RequestFilter
 from catalog.models import (
+    QUEUE_STATES,
+    ApprovalStep,
     CostCentre,
     ItemStatus,
     RequestEvent,
     RequestItem,
     ServiceRequest,
     UserProfile,
+)
+from catalog.selectors.people import (
+    active_people,
+    display_name,
+    people_matching,
+    reports_of,
 )
 
 REQUESTS_PER_PAGE = 20
@@ -44,12 +54,28 @@ def default_cost_centre(person) -> CostCentre | None:
     return None
 
 
-def people_to_order_for(*, user):
-    """Whom this person may choose as "the request is for"."""
-    people = get_user_model().objects.filter(is_active=True)
+def people_to_order_for(*, user, query: str = "", chosen_id: int | None = None):
+    """The people offered as "who is it for": the person themselves first, then
+    up to 20 matching ``query`` among those they may order for (anyone, with
+    ``order_for_anyone``; the people who report to them, with
+    ``order_on_behalf``), and the one already ``chosen_id``, so a form that comes
+    back with an error keeps it. Nobody else for those who order only for
+    themselves. ``request_submit`` checks the choice again."""
     if not permissions.can_order_on_behalf(user):
-        return people.filter(pk=user.pk)
-    return people.order_by("first_name", "last_name", "username")
+        return [user]
+    query = (query or "").strip()
+    if not query and not chosen_id:
+        return [user]
+    allowed = active_people().exclude(pk=user.pk)
+    if not permissions.can_order_for_anyone(user):
+        allowed = allowed.filter(pk__in=reports_of(user.pk))
+    allowed = allowed.select_related("profile__department")
+    found = list(people_matching(allowed, query)) if query else []
+    if chosen_id and chosen_id not in {person.pk for person in found}:
+        chosen = allowed.filter(pk=chosen_id).first()
+        if chosen is not None:
+            found.insert(0, chosen)
+    return [user, *found]
 
 
 def _mine(user):
@@ -72,7 +98,13 @@ def my_requests(*, user, params) -> dict:
     requests = (
         filterset.qs.select_related("requested_for", "requested_by")
         .prefetch_related(
-            Prefetch("items", queryset=RequestItem.objects.order_by("line_number"))
+            Prefetch(
+                "items",
+                # The hold reason words the row's progress line ("Paused …").
+                queryset=RequestItem.objects.select_related("hold_reason").order_by(
+                    "line_number"
+                ),
+            )
         )
         .order_by("-submitted_at", "-pk")
     )
@@ -80,18 +112,50 @@ def my_requests(*, user, params) -> dict:
     return {"filter": filterset, "page_obj": page_obj, "requests": page_obj.object_list}
 
 
+# Log events that are IT's own bookkeeping, never shown to the requester: work
+# notes are private, the rest is the service-level and reminder machinery.
+INTERNAL_EVENTS = frozenset(
+    {
+        "item.work_note",
+        "item.assigned",
+        "item.at_risk",
+        "item.breached",
+        "item.calendar_changed",
+        "approval.reminded",
+        "approval.escalated",
+        "approval.escalation_failed",
+    }
+)
+
+
 def request_detail(*, user, request_id) -> ServiceRequest:
+    """One request as its people see it: items with ``progress`` (where each
+    stands, in their words) and ``public_events``, the log without IT's
+    internal events. A fixed number of queries however long the log."""
     service_request = (
         ServiceRequest.objects.select_related(
             "requested_by", "requested_for", "cost_centre", "department"
         )
         .prefetch_related(
-            Prefetch("items", queryset=RequestItem.objects.order_by("line_number")),
+            Prefetch(
+                "items",
+                queryset=RequestItem.objects.select_related("hold_reason").order_by(
+                    "line_number"
+                ),
+            ),
             Prefetch(
                 "events",
-                queryset=RequestEvent.objects.select_related("item").order_by(
-                    "sequence"
-                ),
+                queryset=RequestEvent.objects.exclude(name__in=INTERNAL_EVENTS)
+                .select_related("item")
+                .order_by("sequence"),
+                to_attr="public_events",
+            ),
+            Prefetch(
+                "approvals",
+                queryset=ApprovalStep.objects.select_related(
+                    "approver", "decided_by"
+                ).order_by("item_id", "position"),
+                to_attr="steps",
             ),
         )
         .filter(pk=request_id)
@@ -101,7 +165,100 @@ def request_detail(*, user, request_id) -> ServiceRequest:
         user, service_request
     ):
         raise NotFoundForUser("No such request.")
+    for item in service_request.items.all():
+        item.progress = item_progress(
+            item,
+            steps=[s for s in service_request.steps if s.item_id == item.pk],
+            events=[e for e in service_request.public_events if e.item_id == item.pk],
+            viewer=user,
+        )
     return service_request
+
+
+@dataclass(frozen=True)
+class ItemProgress:
+    """Where an item stands, for the people on the request. Each part is shown
+    when it is set; the template words them."""
+
+    # The team that has it now ("With our … team").
+    team: str = ""
+    expected_by: datetime | None = None
+    # "Paused <paused_text> since <paused_since>".
+    paused_text: str = ""
+    paused_since: datetime | None = None
+    # What the requester must do before we can go on (the hold's note).
+    need_from_you: str = ""
+    awaiting_approval: bool = False
+    # Whom we asked; empty when nobody could be named (IT decides).
+    waiting_for: str = ""
+    delivered_at: datetime | None = None
+    resolution_note: str = ""
+    rejected_by: str = ""
+    rejection_reason: str = ""
+    can_rate: bool = False
+    rating: int | None = None
+    rated_by: str = ""
+
+
+def _last(events, to_state: str):
+    found = None
+    for event in events:
+        if event.name == "item.status_changed" and event.to_state == to_state:
+            found = event
+    return found
+
+
+def item_progress(item, *, steps, events, viewer) -> ItemProgress:
+    """``item``'s progress from its approval ``steps`` and public ``events``."""
+    status = item.status
+    parts: dict = {}
+    if status in QUEUE_STATES and item.fulfilment_group_name:
+        parts["team"] = item.fulfilment_group_name
+    if status in QUEUE_STATES and item.resolution_due_at:
+        parts["expected_by"] = item.resolution_due_at
+    if status == ItemStatus.ON_HOLD:
+        reason = item.hold_reason
+        parts["paused_text"] = reason.customer_text if reason else ""
+        parts["paused_since"] = item.paused_since or item.status_changed_at
+        hold = _last(events, ItemStatus.ON_HOLD)
+        if reason is not None and reason.requester_must_act and hold is not None:
+            parts["need_from_you"] = hold.note
+    if status == ItemStatus.AWAITING_APPROVAL:
+        parts["awaiting_approval"] = True
+        pending = next(
+            (s for s in steps if s.status == ApprovalStep.Status.PENDING), None
+        )
+        if pending is not None and pending.approver_id:
+            parts["waiting_for"] = display_name(pending.approver)
+    if item.fulfilled_at and status in (ItemStatus.FULFILLED, ItemStatus.CLOSED):
+        parts["delivered_at"] = item.fulfilled_at
+        delivered = _last(events, ItemStatus.FULFILLED)
+        parts["resolution_note"] = delivered.note if delivered else ""
+    rejected = next(
+        (s for s in steps if s.status == ApprovalStep.Status.REJECTED), None
+    )
+    if rejected is not None:
+        parts["rejected_by"] = (
+            display_name(rejected.decided_by) if rejected.decided_by_id else ""
+        )
+        parts["rejection_reason"] = rejected.note
+    if item.rating is not None:
+        parts["rating"] = item.rating
+        rated = next((e for e in reversed(events) if e.name == "item.rated"), None)
+        if rated is not None and rated.actor_id != viewer.pk:
+            parts["rated_by"] = rated.actor_name
+    elif status == ItemStatus.FULFILLED:
+        parts["can_rate"] = permissions.can_rate_item(viewer, item)
+    return ItemProgress(**parts)
+
+
+def item_to_rate(*, user, item_id: int) -> RequestItem:
+    """An item ``user`` may rate (they ordered it or it is for them), whatever
+    its state; anyone else's is a 404."""
+    item = RequestItem.objects.select_related("request").filter(pk=item_id).first()
+    if item is None or not permissions.can_rate_item(user, item):
+        raise NotFoundForUser("No such request item.")
+    return item
 
 
 def held_services(*, user):

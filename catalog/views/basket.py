@@ -13,9 +13,14 @@ from catalog.exceptions import (
     ServiceNotOrderable,
 )
 from catalog.forms import RequestForm, initial_from_answers
+from catalog.permissions import can_order_on_behalf
 from catalog.selectors.basket import basket_line_for, basket_review
 from catalog.selectors.catalog import visible_services
-from catalog.selectors.requests import people_to_order_for, request_detail
+from catalog.selectors.requests import (
+    default_cost_centre,
+    people_to_order_for,
+    request_detail,
+)
 from catalog.services.basket import (
     basket_line_add,
     basket_line_remove,
@@ -94,9 +99,21 @@ def basket_line_delete(request, line_id: int):
 
 
 def checkout(request):
-    people = people_to_order_for(user=request.user)
+    source = request.POST if request.method == "POST" else request.GET
+    query = source.get("for_q", "").strip()[:200]
+    chosen = source.get("requested_for", "")
+    people = people_to_order_for(
+        user=request.user,
+        query=query,
+        chosen_id=int(chosen) if chosen.isdigit() and len(chosen) < 12 else None,
+    )
+    form_options = {
+        "people": people,
+        "viewer": request.user,
+        "may_choose": can_order_on_behalf(request.user),
+    }
     if request.method == "POST":
-        form = CheckoutForm(request.POST, people=people)
+        form = CheckoutForm(request.POST, **form_options)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -113,7 +130,7 @@ def checkout(request):
                 return redirect("catalog:basket")
             except BasketChanged as exc:
                 messages.warning(request, exc.message)
-                return _checkout_page(request, people, form=form, status=409)
+                return _checkout_page(request, form, query=query, status=409)
             except InvalidCheckout as exc:
                 for field, errors in exc.errors.items():
                     for error in errors:
@@ -126,33 +143,43 @@ def checkout(request):
                 return redirect(
                     "catalog:request_submitted", request_id=result.request.pk
                 )
-        return _checkout_page(request, people, form=form, status=400)
-    return _checkout_page(request, people, form=None)
+        return _checkout_page(request, form, query=query, status=400)
+    return _checkout_page(request, None, query=query, form_options=form_options)
 
 
-def _checkout_page(request, people, *, form, status=200):
+def _checkout_page(request, form, *, query, form_options=None, status=200):
     review = basket_review(user=request.user)
     if review.is_empty:
         messages.info(request, "Your basket is empty: add a service first.")
         return redirect("catalog:basket")
     if form is None:
         form = CheckoutForm(
-            people=people,
+            **form_options,
             initial={
                 "basket": review.basket.pk,
                 "fingerprint": review.fingerprint,
                 "requested_for": request.user.pk,
+                "for_q": query,
             },
         )
+        recipient = request.user
     else:
         # Always confirm against what is on screen now.
         form.data = form.data.copy()
         form.data["fingerprint"] = review.fingerprint
         form.data["basket"] = review.basket.pk
+        recipient = form.cleaned_data.get("requested_for") or request.user
     return render(
         request,
         "catalog/checkout.html",
-        {"review": review, "form": form},
+        {
+            "review": review,
+            "form": form,
+            "may_choose": can_order_on_behalf(request.user),
+            "for_q": query,
+            "recipient": recipient,
+            "recipient_cost_centre": default_cost_centre(recipient),
+        },
         status=status,
     )
 

@@ -1,20 +1,69 @@
-"""Forms for the portal's own views (request forms live in catalog.forms)."""
+"""Forms for the portal's own views (request forms live in catalog.forms).
+
+The services validate what they are given and say what is wrong in the person's
+words; these forms only parse the request and carry those messages back to their
+fields. Where a service already checks a value (a rating's range, a decline's
+reason), the form leaves it to the service, so each rule is written once.
+"""
 
 from django import forms
+from django.contrib.auth import get_user_model
 
 from catalog.models import CostCentre
+from catalog.selectors.people import display_name
 from catalog.services.checkout import MAX_REASON_LENGTH
+
+CHOOSE_FROM_LIST = "Choose a person from the list."
+
+
+def _person_label(person, *, viewer=None) -> str:
+    name = display_name(person)
+    if viewer is not None and person.pk == viewer.pk:
+        return f"Myself ({name})"
+    profile = getattr(person, "profile", None)
+    details = []
+    if profile is not None and profile.job_title:
+        details.append(profile.job_title)
+    if profile is not None and profile.department_id:
+        details.append(profile.department.name)
+    return f"{name} · {', '.join(details)}" if details else name
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    """Any active person is a valid value (the service decides whom this person
+    may choose, and says why not); only ``people`` are offered as radio buttons,
+    so the page never lists the whole company."""
+
+    widget = forms.RadioSelect
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "error_messages",
+            {"invalid_choice": CHOOSE_FROM_LIST},
+        )
+        super().__init__(
+            queryset=get_user_model().objects.filter(is_active=True),
+            empty_label=None,
+            **kwargs,
+        )
+
+    def offer(self, people, *, viewer=None) -> None:
+        self.widget.choices = [
+            (person.pk, _person_label(person, viewer=viewer)) for person in people
+        ]
 
 
 class CheckoutForm(forms.Form):
     basket = forms.IntegerField(widget=forms.HiddenInput)
     fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64)
-    requested_for = forms.ModelChoiceField(
-        queryset=None,
+    requested_for = PersonChoiceField(
         label="Who is it for?",
-        empty_label=None,
-        help_text="Ordering for a new starter or a colleague? Choose them here.",
+        required=False,
+        help_text="Ordering for a new starter or a colleague? Find them above.",
     )
+    # The search that found the people offered, kept so they stay on screen
+    # when the form comes back with an error.
+    for_q = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
     cost_centre = forms.ModelChoiceField(
         queryset=CostCentre.objects.filter(active=True).order_by("code"),
         required=False,
@@ -26,16 +75,94 @@ class CheckoutForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=MAX_REASON_LENGTH,
         help_text="A sentence is enough, e.g. “Joining the sales team on 1 May”.",
+        error_messages={"required": "Tell us briefly why this is needed."},
     )
+
+    def __init__(self, *args, people, viewer, may_choose: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["requested_for"]
+        if may_choose:
+            field.offer(people, viewer=viewer)
+        else:
+            # Only ever for themselves: nothing to choose.
+            field.widget = forms.HiddenInput()
+
+
+class DecisionForm(forms.Form):
+    """Approve or decline one item, or a whole request. The reason is required
+    to decline; the approval service says so."""
+
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("decline", "Decline")],
+        error_messages={
+            "required": "Choose Approve or Decline.",
+            "invalid_choice": "Choose Approve or Decline.",
+        },
+    )
+    note = forms.CharField(
+        label="Reason (needed to decline)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    @property
+    def approve(self) -> bool:
+        return self.cleaned_data["decision"] == "approve"
+
+
+class SubstituteForm(forms.Form):
+    substitute = PersonChoiceField(
+        label="Who decides for you while you're away?",
+        error_messages={
+            "required": "Choose who decides for you while you're away.",
+            "invalid_choice": CHOOSE_FROM_LIST,
+        },
+    )
+    starts_on = forms.DateField(
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": "Enter the first day they decide for you.",
+            "invalid": "Enter the first day as a date, e.g. 2027-08-01.",
+        },
+    )
+    ends_on = forms.DateField(
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": "Enter the last day they decide for you.",
+            "invalid": "Enter the last day as a date, e.g. 2027-08-14.",
+        },
+    )
+    # The search that found the people offered (see CheckoutForm.for_q).
+    q = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
 
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["requested_for"].queryset = people
-        self.fields["requested_for"].label_from_instance = lambda u: (
-            u.get_full_name() or u.get_username()
-        )
-        if people.count() == 1:
-            self.fields["requested_for"].widget = forms.HiddenInput()
+        self.fields["substitute"].offer(people)
+
+
+RATING_CHOICES = [
+    ("1", "1 – Poor"),
+    ("2", "2 – Fair"),
+    ("3", "3 – Good"),
+    ("4", "4 – Very good"),
+    ("5", "5 – Excellent"),
+]
+
+
+class RatingForm(forms.Form):
+    # A plain text value: the rating service checks the range and says how.
+    rating = forms.CharField(
+        label="How did we do?",
+        required=False,
+        widget=forms.RadioSelect(choices=RATING_CHOICES),
+    )
+    comment = forms.CharField(
+        label="Anything you'd like to tell us?",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class NoteForm(forms.Form):

@@ -4,14 +4,21 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from catalog.exceptions import CatalogError
-from catalog.selectors.requests import held_services, my_requests, request_detail
+from catalog.exceptions import CatalogError, InvalidInput
+from catalog.models import ItemStatus
+from catalog.selectors.requests import (
+    held_services,
+    item_to_rate,
+    my_requests,
+    request_detail,
+)
 from catalog.services.fulfilment import (
     held_service_removal_request,
     item_cancel,
+    item_rate,
     request_comment_add,
 )
-from catalog.views.forms import NoteForm, RemovalForm
+from catalog.views.forms import NoteForm, RatingForm, RemovalForm
 
 
 def request_list(request):
@@ -22,13 +29,22 @@ def request_list(request):
     )
 
 
-def request_view(request, request_id: int):
+def _detail_page(request, request_id: int, *, note_form, status=200):
     service_request = request_detail(user=request.user, request_id=request_id)
+    for item in service_request.items.all():
+        if item.progress.can_rate:
+            # One rating form per delivered item: ids of their own.
+            item.rating_form = RatingForm(auto_id=f"id_item{item.pk}_%s")
     return render(
         request,
         "catalog/request_detail.html",
-        {"service_request": service_request, "note_form": NoteForm()},
+        {"service_request": service_request, "note_form": note_form},
+        status=status,
     )
+
+
+def request_view(request, request_id: int):
+    return _detail_page(request, request_id, note_form=NoteForm())
 
 
 @require_POST
@@ -46,13 +62,7 @@ def request_comment(request, request_id: int):
         else:
             messages.success(request, "Your comment was added.")
             return redirect("catalog:request_detail", request_id=request_id)
-    service_request = request_detail(user=request.user, request_id=request_id)
-    return render(
-        request,
-        "catalog/request_detail.html",
-        {"service_request": service_request, "note_form": form},
-        status=400,
-    )
+    return _detail_page(request, request_id, note_form=form, status=400)
 
 
 @require_POST
@@ -99,6 +109,37 @@ def my_service_remove(request, item_id: int):
 
 
 def item_rate_view(request, item_id: int):
-    from django.http import Http404
-
-    raise Http404
+    """Rate a delivered item: the form on the request page posts here, and the
+    delivery e-mail links here."""
+    item = item_to_rate(user=request.user, item_id=item_id)
+    if request.method == "POST":
+        form = RatingForm(request.POST)
+        if form.is_valid():
+            try:
+                item_rate(
+                    item_id=item.pk,
+                    actor=request.user,
+                    rating=form.cleaned_data["rating"],
+                    comment=form.cleaned_data["comment"],
+                )
+            except InvalidInput as exc:
+                for field, errors in exc.errors.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            except CatalogError as exc:
+                # Rated already (a second tab, the e-mail link), or not delivered.
+                messages.info(request, exc.message)
+                return redirect("catalog:request_detail", request_id=item.request_id)
+            else:
+                messages.success(request, "Thank you for your rating.")
+                return redirect("catalog:request_detail", request_id=item.request_id)
+        status = 400
+    else:
+        form = RatingForm()
+        status = 200
+    return render(
+        request,
+        "catalog/item_rate.html",
+        {"item": item, "form": form, "can_rate": item.status == ItemStatus.FULFILLED},
+        status=status,
+    )

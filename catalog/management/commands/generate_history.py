@@ -1,4 +1,5 @@
-"""Generate months of demo requests, items and their log (see catalog.demo.history)."""
+"""Generate months of demo requests: their items, approvals, work and log, as the
+live services would have written them (see catalog.demo.history)."""
 
 import time
 
@@ -61,8 +62,9 @@ def _positive(value: str) -> int:
 
 class Command(BaseCommand):
     help = (
-        "Add months of demo service requests with their items and log, in bulk. "
-        "Loads the demo catalog first if there are no services."
+        "Add months of demo service requests with their approvals, work and log, "
+        "in bulk; with 100 requests or more, the named demo users' recent requests "
+        "too. Loads the demo catalog first if there are no services."
     )
 
     def add_arguments(self, parser):

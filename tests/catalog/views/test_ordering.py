@@ -186,7 +186,10 @@ def test_checkout_missing_reason_keeps_the_basket(employee_client, employee, cat
         },
     )
     assert response.status_code == 400
-    assert "This field is required." in response.content.decode()
+    html = response.content.decode()
+    message = "Tell us briefly why this is needed."
+    assert f'<a href="#id_business_reason">{message}</a>' in html
+    assert f'<p class="field__error">{message}</p>' in html
     assert not ServiceRequest.objects.exists()
     assert Basket.objects.get().status == Basket.Status.OPEN
 
@@ -231,8 +234,9 @@ def test_manager_checkout_for_employee(
     manager_client, a_manager, employee, catalog, order_on_behalf, reports_to_manager
 ):
     basket_line_add(user=a_manager, service_id=catalog["starter"].pk, data={})
-    html = manager_client.get("/checkout/").content.decode()
-    assert "Who is it for?" in html and "<select" in html
+    html = manager_client.get("/checkout/?for_q=" + employee.last_name).content.decode()
+    assert "Who is it for?" in html and "Find a person" in html
+    assert f'type="radio" name="requested_for" value="{employee.pk}"' in html
     response = manager_client.post(
         "/checkout/",
         {
@@ -427,3 +431,137 @@ def test_a_tampered_price_in_the_form_is_ignored(employee_client, catalog):
     line = BasketLine.objects.get()
     assert line.one_off_price == catalog["laptop"].one_off_price
     assert line.monthly_price == catalog["laptop"].monthly_price
+
+
+# --- Checkout: who is it for? ---------------------------------------------------------
+
+
+@pytest.fixture
+def org(employee, a_manager, finance_londoner, order_on_behalf, reports_to_manager):
+    """The manager's team: the employee, and a junior who reports to the employee
+    (so to the manager, further down). The finance person is not in it."""
+    from catalog.models import UserProfile
+    from tests.factories import UserFactory
+
+    def name(user, first, last):
+        user.first_name, user.last_name = first, last
+        user.save()
+        return user
+
+    junior = UserFactory(username="junior", first_name="Jack", last_name="Evans")
+    UserProfile.objects.filter(user=junior).update(manager=employee)
+    profile = UserProfile.objects.select_related("department__cost_centre").get(
+        user=employee
+    )
+    cost_centre = profile.department.cost_centre
+    cost_centre.code, cost_centre.name = "CC-2100", "Sales"
+    cost_centre.save()
+    return {
+        "manager": name(a_manager, "Marcus", "Meyer"),
+        "employee": name(employee, "Emma", "Evans"),
+        "junior": junior,
+        "outsider": name(finance_londoner, "Erin", "Evans"),
+    }
+
+
+def radios(html):
+    """(value, checked) of each "who is it for" radio button, in order."""
+    return [
+        (int(value), bool(checked))
+        for value, checked in re.findall(
+            r'<input type="radio" name="requested_for" value="(\d+)"[^>]*?( checked)?>',
+            html,
+        )
+    ]
+
+
+def test_a_manager_finds_their_reports_direct_and_indirect_only(client, org, catalog):
+    basket_line_add(user=org["manager"], service_id=catalog["password"].pk, data={})
+    client.force_login(org["manager"])
+    html = client.get("/checkout/", {"for_q": "evans"}).content.decode()
+    # Myself first and chosen; then the matches among their reports, by name.
+    assert radios(html) == [
+        (org["manager"].pk, True),
+        (org["employee"].pk, False),
+        (org["junior"].pk, False),
+    ]
+    assert "Myself (Marcus Meyer)" in html
+    assert "Erin" not in html
+
+
+def test_with_order_for_anyone_the_search_finds_anyone(client, org, catalog):
+    from django.contrib.auth.models import Permission
+
+    assistant = org["manager"]
+    assistant.user_permissions.add(Permission.objects.get(codename="order_for_anyone"))
+    basket_line_add(user=assistant, service_id=catalog["password"].pk, data={})
+    client.force_login(assistant)
+    html = client.get("/checkout/", {"for_q": "evans"}).content.decode()
+    assert radios(html) == [
+        (assistant.pk, True),
+        (org["employee"].pk, False),
+        (org["outsider"].pk, False),
+        (org["junior"].pk, False),
+    ]
+
+
+def test_someone_who_orders_only_for_themselves_has_no_picker(client, org, catalog):
+    employee = org["employee"]
+    basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
+    client.force_login(employee)
+    html = client.get("/checkout/", {"for_q": "evans"}).content.decode()
+    assert radios(html) == []
+    assert "Find a person" not in html
+    assert f'<input type="hidden" name="requested_for" value="{employee.pk}"' in html
+    assert "Charged to <strong>CC-2100 Sales</strong>, Emma Evans's department" in html
+    assert "needs its owner's approval" in html
+
+
+def test_ordering_for_someone_outside_the_team_is_refused_at_the_field(
+    client, org, catalog
+):
+    manager = org["manager"]
+    basket_line_add(user=manager, service_id=catalog["password"].pk, data={})
+    client.force_login(manager)
+    response = client.post(
+        "/checkout/",
+        {
+            **checkout_form(client),
+            "requested_for": org["outsider"].pk,
+            "business_reason": "Cover",
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    message = (
+        "You can order for the people who report to you. Choose one of them, or "
+        "yourself."
+    )
+    assert f'<a href="#id_requested_for">{message}</a>' in html
+    assert f'<p class="field__error">{message}</p>' in html
+    assert not ServiceRequest.objects.exists()
+
+
+def test_the_chosen_person_stays_chosen_after_an_error(client, org, catalog):
+    manager = org["manager"]
+    basket_line_add(user=manager, service_id=catalog["password"].pk, data={})
+    client.force_login(manager)
+    response = client.post(
+        "/checkout/",
+        {
+            **checkout_form(client),
+            "for_q": "jack",
+            "requested_for": org["employee"].pk,
+            "business_reason": "",
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert radios(html) == [
+        (manager.pk, False),
+        (org["employee"].pk, True),
+        (org["junior"].pk, False),
+    ]
+    # The charge follows the chosen person.
+    assert "Emma Evans's department" in html
+    assert not ServiceRequest.objects.exists()

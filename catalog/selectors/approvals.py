@@ -1,0 +1,254 @@
+"""Reading approvals with their rules: what waits for a person's decision (as the
+approver, as a named substitute, or as an IT approver for steps nobody else could
+be asked), what they decided lately, and who stands in for whom.
+
+Who may decide one step is ``catalog.permissions.approval_refusal``, checked by the
+approval service on every decision. The lists here ask the same question of many
+steps at once, in one query, so the page and the header count stay cheap; the
+tests hold both answers to the same table.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import Exists, Func, IntegerField, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from catalog import permissions
+from catalog.exceptions import NotFoundForUser
+from catalog.models import (
+    ApprovalDelegation,
+    ApprovalStep,
+    RequestItem,
+    ServiceRequest,
+)
+from catalog.selectors.people import active_people, display_name, people_matching
+
+# The role that decides approvals; the header shows its members the link even
+# when nothing is waiting.
+APPROVER_GROUP = "Approver"
+RECENT_DECISIONS = 10
+
+
+def _standing_in_for(user, on: date):
+    """Approvers for whom ``user`` is the substitute on ``on``, as a subquery
+    (``permissions.substitutes_for`` answers the same as a set)."""
+    return ApprovalDelegation.objects.filter(
+        substitute=user, starts_on__lte=on, ends_on__gte=on
+    ).values("approver_id")
+
+
+def waiting_steps(*, user, on: date | None = None):
+    """Open steps ``user`` may decide on ``on`` (today): assigned to them, to
+    someone they stand in for, or to nobody when they may decide any. Never a
+    request they ordered or that is for them."""
+    on = on or timezone.localdate()
+    mine = Q(approver=user) | Q(approver_id__in=_standing_in_for(user, on))
+    if user.has_perm(permissions.APPROVE_ANY):
+        mine |= Q(approver__isnull=True)
+    return ApprovalStep.objects.filter(
+        mine,
+        ~Q(request__requested_by=user),
+        ~Q(request__requested_for=user),
+        status=ApprovalStep.Status.PENDING,
+    )
+
+
+@dataclass(frozen=True)
+class ApprovalsNav:
+    count: int
+    is_approver: bool
+
+    @property
+    def show(self) -> bool:
+        return self.is_approver or self.count > 0
+
+
+def approvals_nav(*, user, on: date | None = None) -> ApprovalsNav:
+    """The header's "Approvals" link: how many wait for ``user`` and whether they
+    are an approver at all, in one query (it runs on every page)."""
+    if user is None or not user.is_authenticated:
+        return ApprovalsNav(count=0, is_approver=False)
+    count = (
+        waiting_steps(user=user, on=on)
+        .order_by()
+        .annotate(n=Func("pk", function="COUNT", output_field=IntegerField()))
+        .values("n")
+    )
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .values(
+            n=Subquery(count, output_field=IntegerField()),
+            approver=Exists(
+                Group.user_set.through.objects.filter(
+                    user_id=OuterRef("pk"), group__name=APPROVER_GROUP
+                )
+            ),
+        )
+        .first()
+    )
+    if row is None:
+        return ApprovalsNav(count=0, is_approver=False)
+    return ApprovalsNav(count=row["n"] or 0, is_approver=row["approver"])
+
+
+# --- The approvals page -------------------------------------------------------------
+
+
+@dataclass
+class WaitingItem:
+    step: ApprovalStep
+    item: RequestItem
+    one_off_total: Decimal
+    yearly_total: Decimal
+    # The approver's name when the viewer decides as their substitute.
+    on_behalf_of: str
+    # Nobody could be asked: the viewer decides as an IT approver.
+    unassigned: bool
+    form: object = None
+
+
+@dataclass
+class WaitingRequest:
+    request: ServiceRequest
+    recipient_name: str
+    recipient_job_title: str
+    requester_name: str
+    items: list[WaitingItem] = field(default_factory=list)
+    form: object = None
+
+    @property
+    def one_off_total(self) -> Decimal:
+        return sum((i.one_off_total for i in self.items), Decimal("0"))
+
+    @property
+    def yearly_total(self) -> Decimal:
+        return sum((i.yearly_total for i in self.items), Decimal("0"))
+
+
+def _job_title(person) -> str:
+    # A missing profile raises an AttributeError subclass: no job title.
+    profile = getattr(person, "profile", None)
+    return profile.job_title if profile else ""
+
+
+def approvals_waiting(*, user, on: date | None = None) -> list[WaitingRequest]:
+    """What waits for ``user``'s decision, grouped by request, oldest first."""
+    steps = waiting_steps(user=user, on=on).select_related(
+        "item",
+        "approver",
+        "request__requested_for__profile",
+        "request__requested_by",
+        "request__cost_centre",
+        "request__department",
+    )
+    groups: dict[int, WaitingRequest] = {}
+    for step in steps.order_by(
+        "request__submitted_at", "request_id", "item__line_number", "position"
+    ):
+        service_request = step.request
+        group = groups.get(service_request.pk)
+        if group is None:
+            group = groups[service_request.pk] = WaitingRequest(
+                request=service_request,
+                recipient_name=display_name(service_request.requested_for),
+                recipient_job_title=_job_title(service_request.requested_for),
+                requester_name=display_name(service_request.requested_by),
+            )
+        item = step.item
+        behalf = step.approver if step.approver_id not in (None, user.pk) else None
+        group.items.append(
+            WaitingItem(
+                step=step,
+                item=item,
+                one_off_total=item.one_off_price * item.quantity,
+                yearly_total=item.monthly_price * 12 * item.quantity,
+                on_behalf_of=display_name(behalf) if behalf else "",
+                unassigned=step.approver_id is None,
+            )
+        )
+    return list(groups.values())
+
+
+def approvals_decided_by(*, user, limit: int = RECENT_DECISIONS) -> list[ApprovalStep]:
+    """The last decisions ``user`` made, newest first."""
+    return list(
+        ApprovalStep.objects.filter(decided_by=user)
+        .select_related("item", "request__requested_for", "on_behalf_of")
+        .order_by("-decided_at", "-pk")[:limit]
+    )
+
+
+def approval_step_for(*, user, step_id: int) -> ApprovalStep:
+    """A step of a request ``user`` may see (or a 404, as for no step at all)."""
+    step = (
+        ApprovalStep.objects.select_related("item", "request__requested_for")
+        .filter(pk=step_id)
+        .first()
+    )
+    if step is None or not permissions.can_view_request(user, step.request):
+        raise NotFoundForUser("No such approval.")
+    return step
+
+
+def request_for_approver(*, user, request_id: int) -> ServiceRequest:
+    service_request = (
+        ServiceRequest.objects.select_related("requested_for")
+        .filter(pk=request_id)
+        .first()
+    )
+    if service_request is None or not permissions.can_view_request(
+        user, service_request
+    ):
+        raise NotFoundForUser("No such request.")
+    return service_request
+
+
+# --- Substitutes ---------------------------------------------------------------------
+
+
+def substitutes_of(*, user, today: date | None = None):
+    """Who decides for ``user`` while they're away: current and future dates."""
+    today = today or timezone.localdate()
+    return (
+        ApprovalDelegation.objects.filter(approver=user, ends_on__gte=today)
+        .select_related("substitute")
+        .order_by("starts_on", "pk")
+    )
+
+
+def standing_in_for(*, user, today: date | None = None):
+    """Whom ``user`` decides for, now or later."""
+    today = today or timezone.localdate()
+    return (
+        ApprovalDelegation.objects.filter(substitute=user, ends_on__gte=today)
+        .select_related("approver")
+        .order_by("starts_on", "pk")
+    )
+
+
+def my_delegation(*, user, delegation_id: int) -> ApprovalDelegation:
+    delegation = (
+        ApprovalDelegation.objects.select_related("substitute")
+        .filter(pk=delegation_id, approver=user)
+        .first()
+    )
+    if delegation is None:
+        raise NotFoundForUser("No such substitute.")
+    return delegation
+
+
+def substitute_candidates(*, user, query: str, chosen_id: int | None = None) -> list:
+    """Active people other than ``user`` matching ``query`` by name, and the one
+    already ``chosen_id`` (so a form that comes back with an error keeps it)."""
+    people = active_people().exclude(pk=user.pk).select_related("profile__department")
+    found = list(people_matching(people, query)) if (query or "").strip() else []
+    if chosen_id and chosen_id not in {person.pk for person in found}:
+        chosen = people.filter(pk=chosen_id).first()
+        if chosen is not None:
+            found.insert(0, chosen)
+    return found
