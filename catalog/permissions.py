@@ -172,6 +172,24 @@ def substitutes_for(user, on: date) -> set[int]:
     )
 
 
+def decidable_steps_q(user, *, on: date):
+    """``approval_refusal`` as a query condition on approval steps, for lists: the
+    steps assigned to ``user`` or to someone they stand in for on ``on``, or to
+    nobody when they may decide any; never on a request they ordered or that is
+    for them."""
+    from django.db.models import Q
+
+    from catalog.models import ApprovalDelegation
+
+    standing_in_for = ApprovalDelegation.objects.filter(
+        substitute=user, starts_on__lte=on, ends_on__gte=on
+    ).values("approver_id")
+    mine = Q(approver=user) | Q(approver_id__in=standing_in_for)
+    if user.has_perm(APPROVE_ANY):
+        mine |= Q(approver__isnull=True)
+    return mine & ~Q(request__requested_by=user) & ~Q(request__requested_for=user)
+
+
 def approval_refusal(user, step, *, on: date) -> str:
     """Why ``user`` may not decide ``step`` today, or "" if they may. Nobody
     decides a request they ordered or that is for them."""

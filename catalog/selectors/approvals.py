@@ -3,9 +3,9 @@ approver, as a named substitute, or as an IT approver for steps nobody else coul
 be asked), what they decided lately, and who stands in for whom.
 
 Who may decide one step is ``catalog.permissions.approval_refusal``, checked by the
-approval service on every decision. The lists here ask the same question of many
-steps at once, in one query, so the page and the header count stay cheap; the
-tests hold both answers to the same table.
+approval service on every decision; the lists here use its query form,
+``permissions.decidable_steps_q``, so the page and the header count stay one query
+each. The tests hold both answers to the same table.
 """
 
 from dataclasses import dataclass, field
@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Exists, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Exists, Func, IntegerField, OuterRef, Subquery
 from django.utils import timezone
 
 from catalog import permissions
@@ -33,26 +33,13 @@ APPROVER_GROUP = "Approver"
 RECENT_DECISIONS = 10
 
 
-def _standing_in_for(user, on: date):
-    """Approvers for whom ``user`` is the substitute on ``on``, as a subquery
-    (``permissions.substitutes_for`` answers the same as a set)."""
-    return ApprovalDelegation.objects.filter(
-        substitute=user, starts_on__lte=on, ends_on__gte=on
-    ).values("approver_id")
-
-
 def waiting_steps(*, user, on: date | None = None):
     """Open steps ``user`` may decide on ``on`` (today): assigned to them, to
     someone they stand in for, or to nobody when they may decide any. Never a
     request they ordered or that is for them."""
     on = on or timezone.localdate()
-    mine = Q(approver=user) | Q(approver_id__in=_standing_in_for(user, on))
-    if user.has_perm(permissions.APPROVE_ANY):
-        mine |= Q(approver__isnull=True)
     return ApprovalStep.objects.filter(
-        mine,
-        ~Q(request__requested_by=user),
-        ~Q(request__requested_for=user),
+        permissions.decidable_steps_q(user, on=on),
         status=ApprovalStep.Status.PENDING,
     )
 

@@ -52,7 +52,9 @@ def test_employee_orders_two_services_and_follows_the_request(page, login, scree
     page.get_by_role("link", name="Check out").click()
     screenshot(page, "d3-checkout")
     page.get_by_role("button", name="Submit request").click()
-    expect(page.locator(".field--error")).to_contain_text("This field is required.")
+    expect(page.locator(".field--error")).to_contain_text(
+        "Tell us briefly why this is needed."
+    )
     page.get_by_label("Why is this needed?").fill("Working on the Q3 forecast.")
     page.get_by_role("button", name="Submit request").click()
     expect(
@@ -90,7 +92,9 @@ def test_manager_orders_a_new_starter_bundle_for_an_employee(page, login, screen
     page.get_by_label("Yes").check()
     add_to_basket(page)
     page.get_by_role("link", name="Check out").click()
-    page.get_by_label("Who is it for?").select_option(label="Emma Evans")
+    page.get_by_label("Find a person").fill("Emma")
+    page.get_by_role("button", name="Find", exact=True).click()
+    page.get_by_label("Emma Evans").check()
     page.get_by_label("Why is this needed?").fill("Emma's new team mate starts in May.")
     screenshot(page, "e1-checkout-on-behalf")
     page.get_by_role("button", name="Submit request").click()
