@@ -73,6 +73,7 @@ from catalog.services.approvals import (
     plan_item_steps,
     step_event_data,
 )
+from catalog.services.checkout import item_created_data
 from catalog.services.fulfilment import (
     assignment_event_data,
     auto_close_note,
@@ -1459,15 +1460,7 @@ class _Builder:
                 orderer.user,
                 item=planned,
                 to_state=planned.initial,
-                data={
-                    "service": item.service_name,
-                    "quantity": item.quantity,
-                    "one_off_price": str(item.one_off_price),
-                    "monthly_price": str(item.monthly_price),
-                    "answers": item.answers,
-                    "service_level": item.service_level_name,
-                    "calendar_version": item.calendar_version_id,
-                },
+                data=item_created_data(item),
             )
         for planned in plan.items:
             if planned.steps:

@@ -38,8 +38,8 @@ from catalog.models import (
 from catalog.selectors.people import MAX_REPORTING_DEPTH, display_name
 from catalog.services.notifications import notify_after_commit
 from catalog.services.request_log import event_append
+from catalog.services.text import clean_text
 
-MAX_NOTE_LENGTH = 4000
 K = ApprovalStep.Kind
 ST = ApprovalStep.Status
 
@@ -283,40 +283,24 @@ def approvals_open(*, request, items, plans, at, actor) -> None:
             _open_step(step, at=at, actor=actor)
 
 
-def _check_note(note: str, *, required: bool) -> str:
-    note = (note or "").strip()
-    if "\x00" in note:
-        raise InvalidInput({"note": ["Remove the unusual characters from the text."]})
-    if required and not note:
-        raise InvalidInput(
-            {"note": ["Say why you are not approving it, so they know what to do."]}
-        )
-    if len(note) > MAX_NOTE_LENGTH:
-        raise InvalidInput({"note": [f"Keep it under {MAX_NOTE_LENGTH:,} characters."]})
-    return note
+def _decision_note(note: str, *, approve: bool) -> str:
+    return clean_text(
+        note,
+        required=""
+        if approve
+        else "Say why you are not approving it, so they know what to do.",
+    )
 
 
 def approval_decide(
     *, step_id: int, actor, approve: bool, note: str = "", on: date | None = None
 ) -> ApprovalStep:
     """Approve or reject one step, as its approver or their substitute."""
-    note = _check_note(note, required=not approve)
+    note = _decision_note(note, approve=approve)
     with transaction.atomic():
-        request_id = (
-            ApprovalStep.objects.filter(pk=step_id)
-            .values_list("request_id", flat=True)
-            .first()
-        )
-        if request_id is None:
+        step = _locked_step(step_id)
+        if step is None:
             raise NotFoundForUser("No such approval.")
-        # Lock the request first (its log hands out sequence numbers), then the step.
-        service_request = ServiceRequest.objects.select_for_update().get(pk=request_id)
-        step = (
-            ApprovalStep.objects.select_for_update(of=("self",))
-            .select_related("item", "approver", "decided_by")
-            .get(pk=step_id)
-        )
-        step.request = service_request
         _decide(step, actor=actor, approve=approve, note=note, on=on)
     return step
 
@@ -325,7 +309,7 @@ def request_approvals_decide(
     *, request_id: int, actor, approve: bool, note: str = "", on: date | None = None
 ) -> list[ApprovalStep]:
     """Approve or reject every step of the request waiting for ``actor``."""
-    note = _check_note(note, required=not approve)
+    note = _decision_note(note, approve=approve)
     on = on or timezone.localdate()
     with transaction.atomic():
         service_request = (
@@ -457,30 +441,42 @@ def approvals_withdraw(*, item, at, actor) -> None:
             )
 
 
+def _locked_step(step_id: int) -> ApprovalStep | None:
+    """The step and its request, locked: the request first (its log hands out
+    sequence numbers), then the step."""
+    request_id = (
+        ApprovalStep.objects.filter(pk=step_id)
+        .values_list("request_id", flat=True)
+        .first()
+    )
+    if request_id is None:
+        return None
+    service_request = ServiceRequest.objects.select_for_update().get(pk=request_id)
+    step = (
+        ApprovalStep.objects.select_for_update(of=("self",))
+        .select_related("item", "approver", "decided_by")
+        .get(pk=step_id)
+    )
+    step.request = service_request
+    return step
+
+
 # --- Reminders and escalation (the scheduled check) -----------------------------------
 
 
 def approval_remind(*, step_id: int, now) -> bool:
     """Remind the approver once; False if there was nothing to do."""
     with transaction.atomic():
-        request_id = (
-            ApprovalStep.objects.filter(pk=step_id)
-            .values_list("request_id", flat=True)
-            .first()
-        )
-        service_request = ServiceRequest.objects.select_for_update().get(pk=request_id)
-        step = (
-            ApprovalStep.objects.select_for_update(of=("self",))
-            .select_related("approver", "item")
-            .get(pk=step_id)
-        )
+        step = _locked_step(step_id)
+        if step is None:
+            return False
+        service_request = step.request
         if step.status != ST.PENDING or step.reminded_at is not None:
             return False
         if step.remind_at is None or step.remind_at > now:
             return False
         step.reminded_at = now
         step.save(update_fields=["reminded_at"])
-        step.request = service_request
         event_append(
             request=service_request,
             item=step.item,
@@ -501,17 +497,10 @@ def approval_remind(*, step_id: int, now) -> bool:
 def approval_escalate(*, step_id: int, now) -> bool:
     """Hand a step that waited too long to the approver's own manager, once."""
     with transaction.atomic():
-        request_id = (
-            ApprovalStep.objects.filter(pk=step_id)
-            .values_list("request_id", flat=True)
-            .first()
-        )
-        service_request = ServiceRequest.objects.select_for_update().get(pk=request_id)
-        step = (
-            ApprovalStep.objects.select_for_update(of=("self",))
-            .select_related("approver", "item")
-            .get(pk=step_id)
-        )
+        step = _locked_step(step_id)
+        if step is None:
+            return False
+        service_request = step.request
         if step.status != ST.PENDING or step.escalated_at is not None:
             return False
         if step.escalate_at is None or step.escalate_at > now:
@@ -530,7 +519,6 @@ def approval_escalate(*, step_id: int, now) -> bool:
             else None
         )
         step.escalated_at = now
-        step.request = service_request
         if new_id is None:
             step.save(update_fields=["escalated_at"])
             event_append(

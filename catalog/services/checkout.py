@@ -227,21 +227,26 @@ def request_open(
             actor=requested_by,
             at=at,
             to_state=item.status,
-            data={
-                "service": item.service_name,
-                "quantity": item.quantity,
-                "one_off_price": str(item.one_off_price),
-                "monthly_price": str(item.monthly_price),
-                "answers": item.answers,
-                "service_level": item.service_level_name,
-                "calendar_version": item.calendar_version_id,
-                **({"removes": item.removes_item.number} if item.removes_item else {}),
-            },
+            data=item_created_data(item),
         )
     approvals_open(request=request, items=items, plans=plans, at=at, actor=requested_by)
     items_clock_refresh(item_ids=[item.pk for item in items])
     notify_after_commit("request.submitted", request_id=request.pk)
     return request
+
+
+def item_created_data(item: RequestItem) -> dict:
+    """What the log keeps of a new item (the history generator writes the same)."""
+    return {
+        "service": item.service_name,
+        "quantity": item.quantity,
+        "one_off_price": str(item.one_off_price),
+        "monthly_price": str(item.monthly_price),
+        "answers": item.answers,
+        "service_level": item.service_level_name,
+        "calendar_version": item.calendar_version_id,
+        **({"removes": item.removes_item.number} if item.removes_item_id else {}),
+    }
 
 
 def _create_request(*, user, basket, review, requested_for, cost_centre, reason):

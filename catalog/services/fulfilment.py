@@ -39,29 +39,9 @@ from catalog.services.service_levels import (
     items_clock_refresh,
     request_clock_refresh,
 )
+from catalog.services.text import clean_text
 
-MAX_NOTE_LENGTH = 4000
 S = ItemStatus
-
-
-def _check_note(note: str, *, field: str = "note", required: str = "") -> str:
-    note = (note or "").strip()
-    if "\x00" in note:
-        raise InvalidInput(
-            {field: ["Remove the unusual characters (such as a null byte)."]}
-        )
-    if len(note) > MAX_NOTE_LENGTH:
-        raise InvalidInput(
-            {
-                field: [
-                    f"Keep it under {MAX_NOTE_LENGTH:,} characters (it has "
-                    f"{len(note):,})."
-                ]
-            }
-        )
-    if required and not note:
-        raise InvalidInput({field: [required]})
-    return note
 
 
 def _locked(item_id: int, actor) -> RequestItem:
@@ -156,7 +136,7 @@ def item_transition(
 ) -> RequestItem:
     """Move an item to ``to_state`` by hand, if the table allows it and ``actor``
     may."""
-    note = _check_note(note)
+    note = clean_text(note)
     if to_state not in ItemStatus.values:
         raise TransitionNotAllowed(f"“{to_state}” is not a status.")
     with transaction.atomic():
@@ -224,7 +204,7 @@ def item_hold(
     reason = HoldReason.objects.filter(pk=reason_id, active=True).first()
     if reason is None:
         raise InvalidInput({"reason": ["Choose why the item is on hold."]})
-    note = _check_note(
+    note = clean_text(
         note,
         required=(
             "Tell the requester what you need from them."
@@ -258,7 +238,7 @@ def _move_keeping_reason(item, to_state, actor, note, data) -> None:
 def item_resume(
     *, item_id: int, actor, note: str = "", expected_status: str | None = None
 ) -> RequestItem:
-    note = _check_note(note)
+    note = clean_text(note)
     with transaction.atomic():
         item = _locked(item_id, actor)
         _expect(item, expected_status)
@@ -274,7 +254,7 @@ def item_resolve(
     *, item_id: int, actor, note: str, expected_status: str | None = None
 ) -> RequestItem:
     """Deliver the item, saying what was done (the requester reads it)."""
-    note = _check_note(
+    note = clean_text(
         note, required="Say what was done, so the requester knows what they got."
     )
     with transaction.atomic():
@@ -367,7 +347,7 @@ def items_assign(*, item_ids: list[int], assignee_id: int | None, actor) -> int:
 
 def item_work_note_add(*, item_id: int, actor, text: str):
     """An internal note for the team: never shown to the requester."""
-    text = _check_note(text, field="text", required="Write the note first.")
+    text = clean_text(text, field="text", required="Write the note first.")
     with transaction.atomic():
         item = _locked(item_id, actor)
         permissions.require(
@@ -387,7 +367,7 @@ def item_work_note_add(*, item_id: int, actor, text: str):
 
 def item_comment_add(*, item_id: int, actor, text: str):
     """A comment from the team about one item, which the requester reads."""
-    text = _check_note(text, field="text", required="Write the comment first.")
+    text = clean_text(text, field="text", required="Write the comment first.")
     with transaction.atomic():
         item = _locked(item_id, actor)
         permissions.require(
@@ -412,7 +392,7 @@ def item_comment_add(*, item_id: int, actor, text: str):
 
 
 def request_comment_add(*, request_id: int, actor, text: str):
-    text = _check_note(text, field="text", required="Write something before sending.")
+    text = clean_text(text, field="text", required="Write something before sending.")
     with transaction.atomic():
         service_request = (
             ServiceRequest.objects.select_for_update().filter(pk=request_id).first()
@@ -433,7 +413,7 @@ def request_comment_add(*, request_id: int, actor, text: str):
 
 def item_rate(*, item_id: int, actor, rating, comment: str = "") -> RequestItem:
     """The requester's 1–5 verdict on a delivered item; it closes the item."""
-    comment = _check_note(comment, field="comment")
+    comment = clean_text(comment, field="comment")
     try:
         score = int(str(rating).strip())
     except (TypeError, ValueError):
@@ -503,7 +483,7 @@ def auto_close_note(days: int) -> str:
 
 def held_service_removal_request(*, item_id: int, actor, reason: str) -> ServiceRequest:
     """Ask for a service the person holds to be taken away: a new request."""
-    reason = _check_note(reason, field="reason") or "No longer needed."
+    reason = clean_text(reason, field="reason") or "No longer needed."
     with transaction.atomic():
         held = (
             RequestItem.objects.select_for_update(of=("self",))
