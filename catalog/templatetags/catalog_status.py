@@ -129,10 +129,9 @@ def _short_date(value) -> str:
 
 @register.simple_tag
 def progress_line(item) -> str:
-    """One short line for a list: where the item stands, without a query."""
+    """One short line for a list: where the item stands, without a query, and
+    nothing where the status badge already says it all."""
     status = item.status
-    if status == S.AWAITING_APPROVAL:
-        return "Waiting for approval"
     if status == S.ON_HOLD:
         reason = item.hold_reason
         if reason is not None and reason.requester_must_act:

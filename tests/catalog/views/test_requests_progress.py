@@ -265,7 +265,9 @@ def test_my_requests_shows_a_short_progress_line(
     client.force_login(people["emma"])
     html = client.get("/requests/").content.decode()
     assert waiting.status == ItemStatus.AWAITING_APPROVAL
-    assert "Waiting for approval" in html
+    # The badge says it; no second line repeats it.
+    assert '<span class="status status--warning">Waiting for approval</span>' in html
+    assert '<span class="small muted">Waiting for approval</span>' not in html
     assert "Expected by Tue 12 Jan" in html
     assert "Paused: waiting for you" in html
 
