@@ -17,6 +17,9 @@ ORDER_FOR_ANYONE = "catalog.order_for_anyone"
 WORK_REQUESTS = "catalog.work_requests"
 APPROVE_ANY = "catalog.approve_any_request"
 CHANGE_PEOPLE = "catalog.change_userprofile"
+VIEW_REPORTS = "catalog.view_reports"
+VIEW_ALL_DEPARTMENTS = "catalog.view_all_departments"
+CLOSE_BILLS = "catalog.close_bills"
 
 
 def _is_party(user, service_request) -> bool:
@@ -26,7 +29,7 @@ def _is_party(user, service_request) -> bool:
     )
 
 
-# --- Ordering ------------------------------------------------------------------
+# --- Ordering -------------------------------------------------------------------------
 
 
 def can_order_on_behalf(user) -> bool:
@@ -52,7 +55,7 @@ def can_order_for(user, person) -> bool:
     return user.has_perm(ORDER_ON_BEHALF) and user.pk in managers_above(person.pk)
 
 
-# --- Seeing requests --------------------------------------------------------------
+# --- Seeing requests ------------------------------------------------------------------
 
 
 def can_work_requests(user) -> bool:
@@ -119,7 +122,7 @@ def is_approver_of_request(user, service_request) -> bool:
     ).exists()
 
 
-# --- Moving items ------------------------------------------------------------------
+# --- Moving items ---------------------------------------------------------------------
 
 
 def can_cancel_item(user, item) -> bool:
@@ -202,6 +205,23 @@ def approval_refusal(user, step, *, on: date) -> str:
     if step.approver_id == user.pk or step.approver_id in substitutes_for(user, on):
         return ""
     return "You're not (or no longer) the approver for this."
+
+
+# --- Executive figures ----------------------------------------------------------------
+
+
+def can_view_reports(user) -> bool:
+    """Executives see their department's costs and service levels; which
+    departments exactly is ``catalog.selectors.reporting.scope``'s business."""
+    return user.has_perm(VIEW_REPORTS) or user.has_perm(VIEW_ALL_DEPARTMENTS)
+
+
+def can_view_all_departments(user) -> bool:
+    return user.has_perm(VIEW_ALL_DEPARTMENTS)
+
+
+def can_close_bills(user) -> bool:
+    return user.has_perm(CLOSE_BILLS)
 
 
 # --- People ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from catalog.views import approvals, basket, requests
+from catalog.views import approvals, basket, bills, executive, requests, review
 
 app_name = "catalog"
 urlpatterns = [
@@ -57,6 +57,17 @@ urlpatterns = [
         "approvals/substitutes/<int:delegation_id>/remove/",
         approvals.substitute_remove,
         name="substitute_remove",
+    ),
+    path("executive/", executive.dashboard, name="executive"),
+    path("executive/items/", executive.items, name="executive_items"),
+    path("executive/export.<slug:fmt>", executive.export, name="executive_export"),
+    path("executive/bill/", bills.bill, name="bill"),
+    path("executive/bill/export.<slug:fmt>", bills.bill_export, name="bill_export"),
+    path("executive/review/", review.service_review, name="service_review"),
+    path(
+        "executive/review/<int:service_id>/suspend/",
+        review.service_suspend,
+        name="service_suspend",
     ),
     path("my-services/", requests.my_services, name="my_services"),
     path(

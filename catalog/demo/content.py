@@ -708,7 +708,7 @@ USERS = [
         "Sales",
         "London HQ",
         "Head of Sales",
-        ["Employee", "Approver"],
+        ["Employee", "Approver", "Executive"],
         {},
     ),
     (

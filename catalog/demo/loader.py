@@ -7,7 +7,7 @@ changes nothing, and it never resets a password it did not create.
 import uuid
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from wagtail.models import Page, Site, Workflow, WorkflowPage, WorkflowTask
 
@@ -278,6 +278,10 @@ def _users(departments, locations, role_groups, fulfilment):
     )
     for group in fulfilment.values():
         group.members.add(created["fulfiller"])
+    # The COO sees every department's figures; heads of department their own.
+    created["executive"].user_permissions.add(
+        Permission.objects.get(codename="view_all_departments")
+    )
     Department.objects.filter(name="Sales", head__isnull=True).update(
         head=created["manager"]
     )

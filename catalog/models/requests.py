@@ -96,6 +96,12 @@ class ServiceRequest(models.Model):
                 "approve_any_request",
                 "Can decide approvals that nobody else could be asked for",
             ),
+            ("view_reports", "Can see IT costs and service levels of their department"),
+            (
+                "view_all_departments",
+                "Can see IT costs and service levels of every department",
+            ),
+            ("close_bills", "Can close a month's IT bills"),
         ]
 
     def __str__(self):

@@ -1,9 +1,10 @@
 """Keeping the stored service-level figures equal to what the log says.
 
-Every service that appends to an item's log calls ``item_clock_refresh`` in the
-same transaction; ``service_levels_rebuild`` re-derives every item's figures from
-scratch and reports (or repairs) any difference. Calendars are versioned: saving a
-changed calendar records a new version and moves open items onto it with an
+Every service that appends to an item's log calls ``items_clock_refresh`` in the
+same transaction (which also brings the item's reporting facts up to date);
+``service_levels_rebuild`` re-derives every item's figures from scratch and
+reports (or repairs) any difference. Calendars are versioned: saving a changed
+calendar records a new version and moves open items onto it with an
 ``item.calendar_changed`` event, which recomputes their due times.
 """
 
@@ -200,6 +201,11 @@ def items_clock_refresh(*, item_ids) -> None:
             changed.append(item)
     if changed:
         RequestItem.objects.bulk_update(changed, FIGURE_FIELDS)
+    # Whatever changed about the items (status, rating, figures), the reports
+    # follow in the same transaction.
+    from catalog.services.reporting import item_facts_refresh
+
+    item_facts_refresh(items=items)
 
 
 def request_clock_refresh(*, request_id: int) -> None:

@@ -47,7 +47,7 @@ def test_demo_people_are_in_the_roles_the_migration_created(settings):
     }
     assert roles == {
         "employee": ["Employee"],
-        "manager": ["Approver", "Employee"],
+        "manager": ["Approver", "Employee", "Executive"],
         "executive": ["Approver", "Employee", "Executive"],
         "fulfiller": ["Employee", "Fulfiller"],
         "editor": ["Catalog editor", "Employee"],

@@ -1,0 +1,165 @@
+"""What the executive figures are computed from.
+
+``ItemFact`` is one narrow row per request item: the few things reports count,
+keyed by the dates they are counted on (submitted, delivered, approved, held).
+``DailyRollup`` and ``RecurringRollup`` add the facts up per day (or month) ×
+department × cost centre × service, so a year of a whole company is a few
+thousand rows. All three are kept by ``catalog.services.reporting`` in the
+transaction that changes an item, and can be rebuilt from the items with
+``manage.py rebuild_reporting``.
+"""
+
+from django.db import models
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "default": 0}
+
+
+class ReportingKey(models.Model):
+    """The dimensions every rollup row is keyed by (a service by the names the
+    item copied when ordered, so renamed or deleted pages keep their history).
+    Requests for people without a department have none; the code that adds to a
+    row finds it by its key rather than relying on the unique constraint, which
+    doesn't cover an empty department."""
+
+    department = models.ForeignKey(
+        "catalog.Department", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cost_centre = models.ForeignKey(
+        "catalog.CostCentre", on_delete=models.PROTECT, related_name="+"
+    )
+    service_name = models.CharField(max_length=255)
+    category_name = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class ItemFact(ReportingKey):
+    wagtail_reference_index_ignore = True
+
+    item = models.OneToOneField(
+        "catalog.RequestItem",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="fact",
+    )
+    service = models.ForeignKey(
+        "catalog.ServicePage",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    # Local dates (the portal's time zone) on which the item counts.
+    submitted_on = models.DateField()
+    delivered_on = models.DateField(null=True)
+    approved_on = models.DateField(null=True)
+    held_from = models.DateField(null=True)
+    held_until = models.DateField(null=True)  # exclusive: removed on this day
+    units = models.PositiveIntegerField(default=1)
+    one_off_amount = models.DecimalField(**MONEY)
+    monthly_amount = models.DecimalField(**MONEY)
+    approval_seconds = models.PositiveIntegerField(null=True)
+    # 1 if the target applied / was met, for delivered items; 0 otherwise.
+    response_measured = models.PositiveSmallIntegerField(default=0)
+    response_met = models.PositiveSmallIntegerField(default=0)
+    internal_response_measured = models.PositiveSmallIntegerField(default=0)
+    internal_response_met = models.PositiveSmallIntegerField(default=0)
+    resolution_measured = models.PositiveSmallIntegerField(default=0)
+    resolution_met = models.PositiveSmallIntegerField(default=0)
+    internal_resolution_measured = models.PositiveSmallIntegerField(default=0)
+    internal_resolution_met = models.PositiveSmallIntegerField(default=0)
+    resolution_seconds = models.PositiveIntegerField(null=True)
+    rating = models.PositiveSmallIntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["department", "delivered_on"]),
+            models.Index(fields=["delivered_on"]),
+            models.Index(fields=["department", "submitted_on"]),
+            models.Index(fields=["cost_centre", "delivered_on"]),
+            models.Index(fields=["cost_centre", "held_from"]),
+            models.Index(fields=["service_name", "delivered_on"]),
+        ]
+
+    def __str__(self):
+        return f"facts of item {self.item_id}"
+
+
+class DailyRollup(ReportingKey):
+    """Per day: items submitted that day, delivered that day (with what they
+    cost and how they did against their targets) and approved that day."""
+
+    wagtail_reference_index_ignore = True
+
+    day = models.DateField()
+    submitted = models.IntegerField(default=0)
+    delivered = models.IntegerField(default=0)
+    units = models.IntegerField(default=0)
+    one_off_amount = models.DecimalField(**MONEY)
+    response_measured = models.IntegerField(default=0)
+    response_met = models.IntegerField(default=0)
+    internal_response_measured = models.IntegerField(default=0)
+    internal_response_met = models.IntegerField(default=0)
+    resolution_measured = models.IntegerField(default=0)
+    resolution_met = models.IntegerField(default=0)
+    internal_resolution_measured = models.IntegerField(default=0)
+    internal_resolution_met = models.IntegerField(default=0)
+    resolution_seconds_sum = models.BigIntegerField(default=0)
+    resolution_seconds_count = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    rating_sum = models.IntegerField(default=0)
+    approved = models.IntegerField(default=0)
+    approval_seconds_sum = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "day",
+                    "department",
+                    "cost_centre",
+                    "service_name",
+                    "category_name",
+                ],
+                name="dailyrollup_unique_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["department", "day"]),
+            models.Index(fields=["cost_centre", "day"]),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.service_name}"
+
+
+class RecurringRollup(ReportingKey):
+    """Monthly charges of held services, per month. A month's recurring spend is
+    the running total of ``level_change`` up to and including that month (the
+    services held for the whole month) plus that month's ``part_months``
+    (pro-rata charges for services that started or stopped during it)."""
+
+    wagtail_reference_index_ignore = True
+
+    month = models.DateField(help_text="The first day of the month.")
+    level_change = models.DecimalField(**MONEY)
+    part_months = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "month",
+                    "department",
+                    "cost_centre",
+                    "service_name",
+                    "category_name",
+                ],
+                name="recurringrollup_unique_key",
+            )
+        ]
+        indexes = [models.Index(fields=["department", "month"])]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.service_name}"

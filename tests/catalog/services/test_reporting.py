@@ -1,0 +1,234 @@
+"""The reporting facts and rollups: the recurring-charge rule worked out by hand,
+and the rollups kept by the services equal to a rebuild from the items (and to
+sums taken straight from the items) after random activity."""
+
+import random
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db.models import F, Sum
+
+from catalog.exceptions import CatalogError
+from catalog.models import (
+    ApprovalStep,
+    DailyRollup,
+    ItemFact,
+    ItemStatus,
+    RecurringRollup,
+    RequestItem,
+)
+from catalog.services import fulfilment
+from catalog.services.approvals import approval_decide
+from catalog.services.reporting import recurring_charges, reporting_rebuild
+from tests.conftest import order
+
+pytestmark = pytest.mark.django_db
+
+LONDON = ZoneInfo("Europe/London")
+D = Decimal
+
+
+@pytest.mark.parametrize(
+    ("held_from", "held_until", "expected"),
+    [
+        # Delivered on 10 January: 22 of January's 31 days, then whole months.
+        (
+            date(2026, 1, 10),
+            None,
+            {
+                date(2026, 1, 1): (D("0"), D("21.29")),
+                date(2026, 2, 1): (D("30"), D("0")),
+            },
+        ),
+        # ... and removed on 15 March: 14 of March's 31 days.
+        (
+            date(2026, 1, 10),
+            date(2026, 3, 15),
+            {
+                date(2026, 1, 1): (D("0"), D("21.29")),
+                date(2026, 2, 1): (D("30"), D("0")),
+                date(2026, 3, 1): (D("-30"), D("13.55")),
+            },
+        ),
+        # Started and stopped in February: 14 of 28 days.
+        (
+            date(2026, 2, 3),
+            date(2026, 2, 17),
+            {date(2026, 2, 1): (D("0"), D("15.00"))},
+        ),
+        # Delivered on the 1st: the whole first month by the day.
+        (
+            date(2026, 4, 1),
+            None,
+            {
+                date(2026, 4, 1): (D("0"), D("30.00")),
+                date(2026, 5, 1): (D("30"), D("0")),
+            },
+        ),
+        # Removed on the 1st of a month: nothing that month.
+        (
+            date(2026, 4, 1),
+            date(2026, 6, 1),
+            {
+                date(2026, 4, 1): (D("0"), D("30.00")),
+                date(2026, 5, 1): (D("30"), D("0")),
+                date(2026, 6, 1): (D("-30"), D("0.00")),
+            },
+        ),
+        # Removed the day it was delivered: nothing at all.
+        (date(2026, 4, 7), date(2026, 4, 7), {}),
+    ],
+)
+def test_recurring_charges_by_the_written_rule(held_from, held_until, expected):
+    assert recurring_charges(D("30"), held_from, held_until) == expected
+
+
+def test_a_month_is_the_running_level_plus_its_part_months():
+    # 30 a month from 10 January to 15 March: 21.29 + 30 + 13.55.
+    charges = recurring_charges(D("30"), date(2026, 1, 10), date(2026, 3, 15))
+    level, months = D(0), {}
+    for month in sorted(charges):
+        level += charges[month][0]
+        months[month] = level + charges[month][1]
+    assert months == {
+        date(2026, 1, 1): D("21.29"),
+        date(2026, 2, 1): D("30"),
+        date(2026, 3, 1): D("13.55"),
+    }
+
+
+def rollup_rows():
+    daily = sorted(
+        tuple(row)
+        for row in DailyRollup.objects.values_list(
+            "day",
+            "department_id",
+            "cost_centre_id",
+            "service_name",
+            "submitted",
+            "delivered",
+            "units",
+            "one_off_amount",
+            "response_met",
+            "resolution_measured",
+            "resolution_met",
+            "internal_resolution_met",
+            "resolution_seconds_sum",
+            "rated",
+            "rating_sum",
+            "approved",
+            "approval_seconds_sum",
+        )
+        if any(row[4:])
+    )
+    monthly = sorted(
+        tuple(row)
+        for row in RecurringRollup.objects.values_list(
+            "month", "department_id", "service_name", "level_change", "part_months"
+        )
+        if row[3] or row[4]
+    )
+    return daily, monthly
+
+
+@pytest.fixture
+def monthly_service(catalog, standard_level):
+    from tests.factories import service_page
+
+    catalog["storage"] = service_page(
+        catalog["access"],
+        "Extra storage",
+        monthly_price=Decimal("12.50"),
+        service_level=standard_level,
+    )
+    for key in ("password", "laptop"):
+        page = catalog[key]
+        page.service_level = standard_level
+        page.save_revision().publish()
+    return catalog
+
+
+def test_rollups_kept_by_the_services_equal_a_rebuild_after_random_activity(
+    employee, a_manager, monthly_service, fulfiller, reports_to_manager
+):
+    rng = random.Random(11)
+    catalog = monthly_service
+    items = []
+    with time_machine.travel(
+        datetime(2026, 1, 26, 9, 0, tzinfo=LONDON), tick=False
+    ) as clock:
+        for _ in range(12):
+            which = rng.choice(["password", "laptop", "storage", "storage"])
+            items += list(order(employee, catalog, which).items.all())
+            clock.shift(timedelta(hours=rng.randint(1, 30)))
+        for _ in range(150):
+            clock.shift(timedelta(hours=rng.randint(1, 40)))
+            item = RequestItem.objects.get(pk=rng.choice(items).pk)
+            removal = _act(rng, item, a_manager, employee, fulfiller)
+            if removal is not None:
+                items.append(removal)
+    assert ItemFact.objects.count() == RequestItem.objects.count()
+    assert RecurringRollup.objects.exists()
+    assert RequestItem.objects.filter(removes_item__isnull=False).exists()
+    # A removal was delivered, which ends a holding within the rollups.
+    assert ItemFact.objects.filter(held_until__isnull=False).exists()
+    kept = rollup_rows()
+    reporting_rebuild()
+    assert rollup_rows() == kept
+    # And the same totals straight from the items, without the facts.
+    delivered = RequestItem.objects.filter(
+        status__in=[ItemStatus.FULFILLED, ItemStatus.CLOSED],
+        fulfilled_at__isnull=False,
+    )
+    totals = DailyRollup.objects.aggregate(
+        submitted=Sum("submitted"),
+        delivered=Sum("delivered"),
+        one_off=Sum("one_off_amount"),
+        rated=Sum("rated"),
+        rating=Sum("rating_sum"),
+    )
+    assert totals == {
+        "submitted": RequestItem.objects.count(),
+        "delivered": delivered.count(),
+        "one_off": delivered.aggregate(s=Sum(F("one_off_price") * F("quantity")))["s"],
+        "rated": delivered.filter(rating__isnull=False).count(),
+        "rating": delivered.aggregate(s=Sum("rating"))["s"],
+    }
+
+
+def _act(rng, item, approver, requester, fulfiller):
+    S = ItemStatus
+    try:
+        if item.status == S.AWAITING_APPROVAL:
+            step = ApprovalStep.objects.filter(item=item, status="pending").first()
+            approval_decide(
+                step_id=step.pk,
+                actor=approver,
+                approve=rng.random() < 0.85,
+                note="Not now.",
+            )
+        elif item.status in (S.SUBMITTED, S.APPROVED):
+            fulfilment.item_start(item_id=item.pk, actor=fulfiller)
+        elif item.status == S.IN_PROGRESS:
+            fulfilment.item_resolve(item_id=item.pk, actor=fulfiller, note="Done")
+        elif item.status == S.FULFILLED:
+            roll = rng.random()
+            if roll < 0.15:
+                fulfilment.item_transition(
+                    item_id=item.pk, to_state=S.IN_PROGRESS, actor=fulfiller
+                )
+            elif roll < 0.6:
+                fulfilment.item_rate(
+                    item_id=item.pk, actor=requester, rating=rng.randint(1, 5)
+                )
+            elif item.monthly_price and item.removes_item_id is None:
+                removal = fulfilment.held_service_removal_request(
+                    item_id=item.pk, actor=requester, reason="Not needed."
+                )
+                return removal.items.get()
+    except CatalogError:
+        pass
+    return None
