@@ -11,7 +11,13 @@ from .calendars import (  # noqa: F401
 from .moderation import ServiceOwnerApprovalTask  # noqa: F401
 from .pages import CatalogIndexPage, CategoryPage, ServicePage  # noqa: F401
 from .people import UserProfile  # noqa: F401
-from .reporting import DailyRollup, ItemFact, RecurringRollup  # noqa: F401
+from .reporting import (  # noqa: F401
+    BillClosing,
+    DailyRollup,
+    ItemFact,
+    RecurringRollup,
+    ServiceDeliveryStats,
+)
 from .requests import (  # noqa: F401
     ALLOWED_TRANSITIONS,
     NOT_STARTED,

@@ -9,6 +9,7 @@ transaction that changes an item, and can be rebuilt from the items with
 ``manage.py rebuild_reporting``.
 """
 
+from django.conf import settings
 from django.db import models
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default": 0}
@@ -163,3 +164,71 @@ class RecurringRollup(ReportingKey):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.service_name}"
+
+
+class ServiceDeliveryStats(models.Model):
+    """What the catalog tells everyone about a service's delivery, worked out
+    once a day by the scheduled check (``catalog.services.service_stats``) so a
+    service page or card reads one row instead of counting."""
+
+    wagtail_reference_index_ignore = True
+
+    service = models.OneToOneField(
+        "catalog.ServicePage",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="delivery_stats",
+    )
+    # Median business days to deliver, over items delivered in the last 90 days.
+    median_days = models.DecimalField(max_digits=6, decimal_places=1, null=True)
+    delivered_90_days = models.PositiveIntegerField(default=0)
+    # Share delivered within the customer target, last calendar quarter.
+    on_time_share = models.DecimalField(max_digits=4, decimal_places=3, null=True)
+    delivered_last_quarter = models.PositiveIntegerField(default=0)
+    computed_on = models.DateField()
+
+    def __str__(self):
+        return f"delivery of {self.service_id}"
+
+
+class BillClosing(models.Model):
+    """A month's IT bill for one cost centre, frozen when the month was closed.
+
+    Append-only and hash-chained like the request log: ``hash`` covers this
+    closing's content and the previous closing's hash (``sequence`` orders the
+    chain), so a changed or removed closing is detected; on PostgreSQL a trigger
+    refuses UPDATE and DELETE. Later changes to a closed month appear as
+    adjustments on the next open bill, never here.
+    """
+
+    wagtail_reference_index_ignore = True
+
+    cost_centre = models.ForeignKey(
+        "catalog.CostCentre", on_delete=models.PROTECT, related_name="bill_closings"
+    )
+    month = models.DateField(help_text="The first day of the month.")
+    closed_at = models.DateTimeField()
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The bill as it was shown when closed: lines, adjustments, totals.
+    statement = models.JSONField()
+    total = models.DecimalField(**MONEY)
+    sequence = models.PositiveIntegerField(unique=True)
+    previous_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cost_centre", "month"], name="billclosing_one_per_month"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.cost_centre_id} {self.month:%Y-%m}"
