@@ -14,8 +14,8 @@ from catalog.models import (
     ServiceRequest,
 )
 
-DELIVERED = (ItemStatus.FULFILLED.value, ItemStatus.CLOSED.value)
-OPEN = tuple(
+DELIVERED = [ItemStatus.FULFILLED.value, ItemStatus.CLOSED.value]
+OPEN = [
     s.value
     for s in (
         ItemStatus.SUBMITTED,
@@ -24,7 +24,7 @@ OPEN = tuple(
         ItemStatus.IN_PROGRESS,
         ItemStatus.ON_HOLD,
     )
-)
+]
 
 
 def _names() -> dict:
@@ -47,7 +47,7 @@ DASHBOARD = {
         SELECT date_trunc('month', i.fulfilled_at AT TIME ZONE %(tz)s) AS month,
                SUM(i.one_off_price * i.quantity)
         FROM {items} i JOIN {requests} r ON r.id = i.{request_fk}
-        WHERE i.status IN %(delivered)s
+        WHERE i.status = ANY(%(delivered)s)
           AND i.fulfilled_at >= (%(start)s::date)::timestamp AT TIME ZONE %(tz)s
           AND i.fulfilled_at < (%(end)s::date)::timestamp AT TIME ZONE %(tz)s
           {department_filter}
@@ -56,7 +56,7 @@ DASHBOARD = {
         SELECT i.service_name, r.{cost_centre}, SUM(i.one_off_price * i.quantity),
                COUNT(*), SUM(i.quantity)
         FROM {items} i JOIN {requests} r ON r.id = i.{request_fk}
-        WHERE i.status IN %(delivered)s
+        WHERE i.status = ANY(%(delivered)s)
           AND i.fulfilled_at >= (%(start)s::date)::timestamp AT TIME ZONE %(tz)s
           AND i.fulfilled_at < (%(end)s::date)::timestamp AT TIME ZONE %(tz)s
           {department_filter}
@@ -67,10 +67,10 @@ DASHBOARD = {
                    (i.fulfilled_at AT TIME ZONE %(tz)s)::date AS held_from,
                    (SELECT MIN((x.fulfilled_at AT TIME ZONE %(tz)s)::date)
                       FROM {items} x
-                     WHERE x.{removes_fk} = i.id AND x.status IN %(delivered)s
+                     WHERE x.{removes_fk} = i.id AND x.status = ANY(%(delivered)s)
                    ) AS held_until
             FROM {items} i JOIN {requests} r ON r.id = i.{request_fk}
-            WHERE i.status IN %(delivered)s AND i.monthly_price > 0
+            WHERE i.status = ANY(%(delivered)s) AND i.monthly_price > 0
               AND i.{removes_fk} IS NULL
               AND i.fulfilled_at < (%(end)s::date)::timestamp AT TIME ZONE %(tz)s
               {department_filter}
@@ -101,7 +101,7 @@ DASHBOARD = {
                percentile_cont(0.5) WITHIN GROUP (ORDER BY i.resolution_seconds),
                percentile_cont(0.9) WITHIN GROUP (ORDER BY i.resolution_seconds)
         FROM {items} i JOIN {requests} r ON r.id = i.{request_fk}
-        WHERE i.status IN %(delivered)s
+        WHERE i.status = ANY(%(delivered)s)
           AND i.fulfilled_at >= (%(start)s::date)::timestamp AT TIME ZONE %(tz)s
           AND i.fulfilled_at < (%(end)s::date)::timestamp AT TIME ZONE %(tz)s
           {department_filter}
@@ -110,7 +110,7 @@ DASHBOARD = {
         SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY i.resolution_seconds),
                percentile_cont(0.9) WITHIN GROUP (ORDER BY i.resolution_seconds)
         FROM {items} i JOIN {requests} r ON r.id = i.{request_fk}
-        WHERE i.status IN %(delivered)s
+        WHERE i.status = ANY(%(delivered)s)
           AND i.fulfilled_at >= (%(start)s::date)::timestamp AT TIME ZONE %(tz)s
           AND i.fulfilled_at < (%(end)s::date)::timestamp AT TIME ZONE %(tz)s
           {department_filter}""",
@@ -137,7 +137,7 @@ DASHBOARD = {
                COUNT(*) FILTER (WHERE i.at_risk_at IS NOT NULL
                                   AND i.resolution_breached_at IS NULL)
         FROM {items} i JOIN {requests} r ON r.id = i.{request_fk}
-        WHERE i.status IN %(open)s {department_filter}
+        WHERE i.status = ANY(%(open)s) {department_filter}
         GROUP BY 1""",
 }
 
@@ -146,7 +146,7 @@ BILL = {
         SELECT i.service_name, i.one_off_price, SUM(i.quantity),
                SUM(i.one_off_price * i.quantity)
         FROM {items} i JOIN {requests} r ON r.id = i.{request_fk}
-        WHERE r.{cost_centre} = %(cost_centre)s AND i.status IN %(delivered)s
+        WHERE r.{cost_centre} = %(cost_centre)s AND i.status = ANY(%(delivered)s)
           AND i.one_off_price > 0
           AND i.fulfilled_at >= (%(start)s::date)::timestamp AT TIME ZONE %(tz)s
           AND i.fulfilled_at < (%(end)s::date)::timestamp AT TIME ZONE %(tz)s
@@ -157,10 +157,10 @@ BILL = {
                    (i.fulfilled_at AT TIME ZONE %(tz)s)::date AS held_from,
                    (SELECT MIN((x.fulfilled_at AT TIME ZONE %(tz)s)::date)
                       FROM {items} x
-                     WHERE x.{removes_fk} = i.id AND x.status IN %(delivered)s
+                     WHERE x.{removes_fk} = i.id AND x.status = ANY(%(delivered)s)
                    ) AS held_until
             FROM {items} i JOIN {requests} r ON r.id = i.{request_fk}
-            WHERE r.{cost_centre} = %(cost_centre)s AND i.status IN %(delivered)s
+            WHERE r.{cost_centre} = %(cost_centre)s AND i.status = ANY(%(delivered)s)
               AND i.monthly_price > 0 AND i.{removes_fk} IS NULL
               AND i.fulfilled_at < (%(end)s::date)::timestamp AT TIME ZONE %(tz)s
         )

@@ -2,7 +2,7 @@
 ``catalog.selectors.catalog`` on a queryset that is already limited to what the
 person may see, so a filter can never widen visibility."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import django_filters
@@ -10,13 +10,19 @@ from django import forms
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from catalog.exceptions import NotFoundForUser
 from catalog.models import (
     CategoryPage,
+    CostCentre,
+    DailyRollup,
+    Department,
+    ItemFact,
     ItemStatus,
     RequestItem,
     ServicePage,
     ServiceRequest,
 )
+from catalog.selectors.reporting.period import KINDS
 
 PRICE_BANDS = {
     "free": ("No charge", Q(one_off_price=0, monthly_price=0)),
@@ -317,3 +323,267 @@ class QueueFilter(django_filters.FilterSet):
     def filter_nothing(self, queryset, name, value):
         # The sort is applied after every filter, in ``qs``, so it has a default.
         return queryset
+
+
+# --- The executive figures ------------------------------------------------------------
+
+REPORT_METRICS = {
+    "delivered": "Delivered",
+    "submitted": "Requested",
+    "spend": "Spend (one-off and recurring)",
+    "recurring": "Recurring charges",
+    "approved": "Approved",
+    "response": "First response, customer target (SLA)",
+    "internal_response": "First response, internal target (OLA)",
+    "resolution": "Delivery, customer target (SLA)",
+    "internal_resolution": "Delivery, internal target (OLA)",
+    "breached": "Delivered late (customer target missed)",
+    "delivery_time": "Time to deliver",
+    "rated": "Rated",
+    "backlog": "Open now",
+    "at_risk": "At risk now",
+}
+BACKLOG_AGES = {
+    "0-1": ("Under 1 day", 0, 1),
+    "1-3": ("1 to 3 days", 1, 3),
+    "3-7": ("3 to 7 days", 3, 7),
+    "7-30": ("7 to 30 days", 7, 30),
+    "30+": ("Over 30 days", 30, None),
+}
+MONTH_CHOICES = [(str(n), date(2000, n, 1).strftime("%B")) for n in range(1, 13)]
+QUARTER_CHOICES = [
+    ("1", "Q1 (January to March)"),
+    ("2", "Q2 (April to June)"),
+    ("3", "Q3 (July to September)"),
+    ("4", "Q4 (October to December)"),
+]
+
+
+def _report_field(queryset, dimension: str) -> str:
+    """Where a dimension lives: the facts and rollups carry it; a live request
+    item has it on its request (cost centre) or copied onto itself (names)."""
+    if queryset.model is RequestItem and dimension == "cost_centre":
+        return "request__cost_centre"
+    return dimension
+
+
+class WholeNumberFilter(django_filters.Filter):
+    field_class = forms.IntegerField
+
+
+class ScopedModelChoiceField(django_filters.fields.ModelChoiceField):
+    """A choice by id among what the viewer may see. Junk is a field error; a
+    well-formed id the viewer may not see (another department's, or none at all)
+    is "not found", so other departments' ids reveal nothing."""
+
+    def __init__(self, *args, not_found: str = "Not found.", **kwargs):
+        self.not_found = not_found
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not str(value).isdigit():
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            raise NotFoundForUser(self.not_found) from None
+
+
+class ScopedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = ScopedModelChoiceField
+
+
+class NamedChoiceField(django_filters.fields.ChoiceField):
+    """A choice by name among ``choices``, also accepting a name that
+    ``also_known(name)`` recognises (a service since renamed or removed from the
+    catalog, whose items still count under the name they were ordered by)."""
+
+    def __init__(self, *args, also_known=None, **kwargs):
+        self.also_known = also_known
+        super().__init__(*args, **kwargs)
+
+    def valid_value(self, value):
+        if super().valid_value(value):
+            return True
+        if self.also_known is not None and len(value) <= 255 and self.also_known(value):
+            self.choices = [*self.choices, (value, value)]
+            return True
+        return False
+
+
+class NamedChoiceFilter(django_filters.ChoiceFilter):
+    field_class = NamedChoiceField
+
+
+class ReportFilter(django_filters.FilterSet):
+    """What the executive figures are for: a period, and optionally a department
+    (for whole-company viewers), a cost centre, a category and a service.
+
+    The period fields only say which days count; each figure applies them to its
+    own date (delivered, submitted, approved or held), so the selectors read the
+    resolved period rather than filtering here. The other filters narrow any
+    reporting queryset (facts, rollups or live request items) that the selector
+    has already limited to the viewer's scope. The department narrows the scope
+    itself (``reporting_scope``), which is where an unknown or another
+    department's id becomes a 404.
+    """
+
+    period = django_filters.ChoiceFilter(
+        choices=KINDS,
+        empty_label=None,
+        method="filter_nothing",
+        label="Period",
+        error_messages={"invalid_choice": "Choose a month, quarter, year or dates."},
+    )
+    year = WholeNumberFilter(
+        method="filter_nothing",
+        label="Year",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={"invalid": "Enter a year as four digits, like 2025."},
+    )
+    month = django_filters.ChoiceFilter(
+        choices=MONTH_CHOICES,
+        empty_label=None,
+        method="filter_nothing",
+        label="Month",
+        error_messages={"invalid_choice": "Choose a month from the list."},
+    )
+    quarter = django_filters.ChoiceFilter(
+        choices=QUARTER_CHOICES,
+        empty_label=None,
+        method="filter_nothing",
+        label="Quarter",
+        error_messages={"invalid_choice": "Choose a quarter from the list."},
+    )
+    date_from = django_filters.DateFilter(
+        method="filter_nothing",
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a real date, like 2025-01-31."},
+    )
+    date_to = django_filters.DateFilter(
+        method="filter_nothing",
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a real date, like 2025-12-31."},
+    )
+    department = django_filters.ChoiceFilter(
+        choices=[],
+        empty_label="Whole company",
+        method="filter_nothing",
+        label="Department",
+        error_messages={"invalid_choice": "Choose a department from the list."},
+    )
+    cost_centre = ScopedModelChoiceFilter(
+        queryset=CostCentre.objects.none(),
+        method="filter_cost_centre",
+        empty_label="All cost centres",
+        label="Cost centre",
+        not_found="No such cost centre.",
+        error_messages={"invalid_choice": "Choose a cost centre from the list."},
+    )
+    category = django_filters.ChoiceFilter(
+        choices=[],
+        empty_label="All categories",
+        method="filter_category",
+        label="Category",
+        error_messages={"invalid_choice": "Choose a category from the list."},
+    )
+    service = NamedChoiceFilter(
+        choices=[],
+        empty_label="All services",
+        method="filter_service",
+        label="Service",
+        error_messages={"invalid_choice": "Choose a service from the list."},
+    )
+
+    class Meta:
+        model = ItemFact
+        fields = []
+
+    def __init__(self, data=None, *, scope, whole_company_viewer: bool, **kwargs):
+        super().__init__(data, **kwargs)
+        self.scope = scope
+        if whole_company_viewer:
+            self.filters["department"].extra["choices"] = lambda: [
+                (str(pk), name)
+                for pk, name in Department.objects.order_by("name").values_list(
+                    "pk", "name"
+                )
+            ]
+        else:
+            # Department executives see their own department only; the scope
+            # already answered 404 for anything else in the URL.
+            del self.filters["department"]
+        self.filters["cost_centre"].queryset = self._cost_centres()
+        self.filters["category"].extra["choices"] = lambda: [
+            (title, title)
+            for title in CategoryPage.objects.live()
+            .order_by("title")
+            .values_list("title", flat=True)
+            .distinct()
+        ]
+        self.filters["service"].extra["choices"] = lambda: [
+            (title, title)
+            for title in ServicePage.objects.live()
+            .order_by("title")
+            .values_list("title", flat=True)
+            .distinct()
+        ]
+        self.filters["service"].extra["also_known"] = lambda name: (
+            ItemFact.objects.filter(service_name=name).exists()
+        )
+
+    def _cost_centres(self):
+        """Every cost centre for the whole company; for a department, its own
+        and any its requests were charged to."""
+        centres = CostCentre.objects.order_by("code")
+        if self.scope.whole_company:
+            return centres
+        ids = self.scope.department_ids
+        return centres.filter(
+            Q(departments__in=ids)
+            | Q(
+                pk__in=DailyRollup.objects.filter(department_id__in=ids).values(
+                    "cost_centre_id"
+                )
+            )
+        ).distinct()
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset
+
+    def filter_cost_centre(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(**{_report_field(queryset, "cost_centre"): value})
+
+    def filter_category(self, queryset, name, value):
+        return queryset.filter(category_name=value) if value else queryset
+
+    def filter_service(self, queryset, name, value):
+        return queryset.filter(service_name=value) if value else queryset
+
+
+class ReportItemsFilter(ReportFilter):
+    """The items behind one figure: the dashboard's filters, plus which figure
+    (and for the open backlog, which age)."""
+
+    metric = django_filters.ChoiceFilter(
+        choices=list(REPORT_METRICS.items()),
+        empty_label=None,
+        method="filter_nothing",
+        label="Figure",
+        error_messages={"invalid_choice": "Choose a figure from the list."},
+    )
+    age = django_filters.ChoiceFilter(
+        choices=[(key, value[0]) for key, value in BACKLOG_AGES.items()],
+        empty_label="Any age",
+        method="filter_nothing",
+        label="Open for",
+        error_messages={"invalid_choice": "Choose an age from the list."},
+    )

@@ -356,6 +356,24 @@ def register_queue_menu_item():
     )
 
 
+@hooks.register("register_admin_urls")
+def register_bill_closing_urls():
+    from catalog.views.admin_bills import bill_close_admin
+
+    return [path("bills/close/", bill_close_admin, name="close_bills")]
+
+
+@hooks.register("register_admin_menu_item")
+def register_bill_closing_menu_item():
+    return PermissionMenuItem(
+        "Close IT bills",
+        reverse("close_bills"),
+        icon_name="lock",
+        order=185,
+        permission=permissions.CLOSE_BILLS,
+    )
+
+
 # --- The request log: visible in the admin, never editable there -------------
 
 

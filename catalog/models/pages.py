@@ -367,6 +367,14 @@ class ServicePage(Page):
             .first()
         )
 
+    @cached_property
+    def recent_delivery(self):
+        """The "Recently: …" line from the daily delivery figures: one query, or
+        none where a list joined them in (``select_related("delivery_stats")``)."""
+        from catalog.selectors.reporting.services import delivery_line
+
+        return delivery_line(service=self)
+
     @property
     def is_free(self) -> bool:
         return not self.one_off_price and not self.monthly_price
@@ -392,4 +400,7 @@ class ServicePage(Page):
         context["request_form"] = SimpleLazyObject(
             lambda: RequestForm(questions=self.request_questions)
         )
+        from catalog.selectors.reporting.services import executive_panel
+
+        context["executive_panel"] = executive_panel(user=request.user, service=self)
         return context

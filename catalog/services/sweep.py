@@ -6,6 +6,7 @@
 - An approval that waited too long reminds its approver, then escalates to their
   manager.
 - A delivered item nobody rated closes when its rating window ends.
+- Once a day, the delivery figures shown on service pages are worked out again.
 
 Each action re-checks its condition on the locked row inside its own transaction,
 so running the check twice (or twice at once) does everything exactly once.
@@ -31,6 +32,7 @@ from catalog.services.fulfilment import item_auto_close
 from catalog.services.notifications import notify_after_commit
 from catalog.services.request_log import event_append
 from catalog.services.service_levels import items_clock_refresh
+from catalog.services.service_stats import service_stats_refresh_if_due
 
 
 @dataclass
@@ -160,4 +162,6 @@ def service_desk_sweep(*, now=None) -> SweepResult:
         .values_list("pk", flat=True)
     ):
         result.closed += item_auto_close(item_id=item_id, now=now)
+    # The delivery figures on service pages: once a day, at the first check.
+    service_stats_refresh_if_due(today=timezone.localdate(now))
     return result
