@@ -81,6 +81,11 @@ class ServiceRequest(models.Model):
         related_name="service_request",
     )
     submitted_at = models.DateTimeField(db_index=True)
+    # The last event of this request's log, written by ``event_append`` in the
+    # transaction that appends it: removing events from the end of the log, or
+    # the whole log, no longer matches (see catalog.services.request_log).
+    log_sequence = models.PositiveIntegerField(default=0)
+    log_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
@@ -350,6 +355,8 @@ class RequestEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     previous_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    # How ``hash`` was computed: "sha256", or "hmac-sha256" with REQUEST_LOG_KEY.
+    scheme = models.CharField(max_length=16, default="sha256")
 
     class Meta:
         ordering = ["request_id", "sequence"]
