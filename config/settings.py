@@ -200,74 +200,11 @@ WAGTAIL_FINISH_WORKFLOW_ACTION = "catalog.workflows.publish_approved"
 # The portal
 CATALOG_CURRENCY = os.environ.get("CATALOG_CURRENCY", "EUR")
 CATALOG_PAGE_SIZE = 12
-
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 # Keys the request log's hashes (HMAC-SHA256) so that write access to the database
 # is not enough to forge or recompute it; empty means plain SHA-256. Introduce it
 # as docs/security.md says, and never change or lose it.
 REQUEST_LOG_KEY = os.environ.get("REQUEST_LOG_KEY", "")
 
-# --- HTTPS and security headers ----------------------------------------------------
-# With DEBUG off, the safe values are the defaults; each can be turned down from
-# the environment (docs/operations.md).
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = int(
-    os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600))
-)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
-# Only behind a proxy that ends TLS and always sets this header: trusted blindly,
-# it would let any client claim to be on HTTPS. "HTTP_X_FORWARDED_PROTO" means
-# the proxy sends "X-Forwarded-Proto: https".
-if os.environ.get("SECURE_PROXY_SSL_HEADER"):
-    SECURE_PROXY_SSL_HEADER = (os.environ["SECURE_PROXY_SSL_HEADER"], "https")
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
-SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
-
-# The portal's own pages run no inline script or style: everything is a file
-# under static/, so an injected <script> or style="" is refused by the browser.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    },
-}
-# The Wagtail admin writes inline scripts and styles that no policy setting can
-# move out, so it gets the same policy with 'unsafe-inline' (home/headers.py).
-ADMIN_CONTENT_SECURITY_POLICY = {
-    **CONTENT_SECURITY_POLICY["DIRECTIVES"],
-    "script-src": ["'self'", "'unsafe-inline'"],
-    "style-src": ["'self'", "'unsafe-inline'"],
-    "img-src": ["'self'", "data:", "blob:"],
-    # Live preview shows the page in a frame of the editor.
-    "frame-ancestors": ["'self'"],
-}
-PERMISSIONS_POLICY = {
-    feature: []
-    for feature in (
-        "accelerometer",
-        "autoplay",
-        "camera",
-        "display-capture",
-        "geolocation",
-        "gyroscope",
-        "magnetometer",
-        "microphone",
-        "midi",
-        "payment",
-        "publickey-credentials-get",
-        "serial",
-        "usb",
-        "xr-spatial-tracking",
-    )
-}
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
