@@ -233,6 +233,12 @@ def can_edit_profile(user, profile) -> bool:
     return user.has_perm(CHANGE_PEOPLE) and profile.user_id != user.pk
 
 
+def can_unlock_logins(user) -> bool:
+    """Who may see and release locked logins: superusers and whoever administers
+    people (the Administrator role holds that too, through every catalog right)."""
+    return user.is_active and (user.is_superuser or user.has_perm(CHANGE_PEOPLE))
+
+
 def require(allowed: bool, message: str = "You can't do that.") -> None:
     if not allowed:
         raise NotAllowed(message)

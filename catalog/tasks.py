@@ -2,20 +2,45 @@
 production a worker runs them (see docs/operations.md).
 
 - ``send_request_notification``: one e-mail about a request, queued after commit.
+  If the mail server can't take it, the task queues itself again with a growing
+  wait (``EMAIL_SEND_ATTEMPTS`` in all); the last failure is logged at ERROR and
+  left as a failed task result, which operators can list.
 - ``service_desk_check``: the scheduled check of service levels, approvals and
   delivered items (``catalog.services.sweep``).
 """
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks import task
 
 logger = logging.getLogger(__name__)
+
+# The wait before attempt 2, 3, 4 …; the last one repeats.
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=25),
+    timedelta(hours=1),
+)
+
+
+class NotificationNotSent(Exception):
+    """Every attempt to hand an e-mail to the mail server failed. The task result
+    (``exception_class_path`` ``catalog.tasks.NotificationNotSent``) is the record
+    of it."""
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """How long to wait after failed attempt number ``attempt`` (from 1)."""
+    return RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1]
+
 
 SUBJECTS = {
     "request.submitted": "We've received your request {number}",
@@ -94,8 +119,10 @@ def send_request_notification(
     item_id: int | None = None,
     event_id: int | None = None,
     user_id: int | None = None,
+    attempt: int = 1,
 ) -> int:
-    """Send one e-mail about a request; returns the number of messages sent."""
+    """Send one e-mail about a request; returns the number of messages sent (0
+    when there was no one to tell, or when a later attempt has been queued)."""
     from catalog.models import RequestEvent, ServiceRequest
 
     service_request = (
@@ -138,7 +165,53 @@ def send_request_notification(
         status=item.get_status_display() if item else "",
     )
     body = render_to_string("catalog/email/request_notification.txt", context)
-    return send_mail(subject, body, None, recipients, fail_silently=False)
+    try:
+        return send_mail(subject, body, None, recipients, fail_silently=False)
+    except OSError as error:  # refused, timed out, or any SMTP error
+        _retry_or_give_up(
+            error,
+            attempt=attempt,
+            kind=kind,
+            ids={
+                "request_id": request_id,
+                "item_id": item_id,
+                "event_id": event_id,
+                "user_id": user_id,
+            },
+        )
+        return 0
+
+
+def _retry_or_give_up(error: OSError, *, attempt: int, kind: str, ids: dict) -> None:
+    """Queue the next attempt after a wait, or, after the last one (or with an
+    inline backend, which has no worker to come back later), fail for good."""
+    limit = settings.EMAIL_SEND_ATTEMPTS
+    if attempt < limit and send_request_notification.get_backend().supports_defer:
+        run_after = timezone.now() + retry_delay(attempt)
+        send_request_notification.using(run_after=run_after).enqueue(
+            kind, **ids, attempt=attempt + 1
+        )
+        logger.warning(
+            "Could not send the %s e-mail %s (attempt %d of %d): %s. Trying again "
+            "after %s.",
+            kind,
+            ids,
+            attempt,
+            limit,
+            error,
+            run_after.isoformat(timespec="seconds"),
+        )
+        return
+    logger.error(
+        "Gave up sending the %s e-mail %s after %d attempt(s): %s",
+        kind,
+        ids,
+        attempt,
+        error,
+    )
+    raise NotificationNotSent(
+        f"{kind} e-mail {ids} not sent after {attempt} attempt(s): {error}"
+    ) from error
 
 
 @task()

@@ -467,3 +467,24 @@ class RequestsGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_requests_viewsets():
     return RequestsGroup()
+
+
+# --- Locked logins (django-axes): see and release them -------------------------
+
+
+@hooks.register("register_admin_urls")
+def register_locked_logins_urls():
+    from catalog.views.admin_security import locked_logins_admin
+
+    return [
+        path("security/locked-logins/", locked_logins_admin, name="locked_logins")
+    ]
+
+
+@hooks.register("register_settings_menu_item")
+def register_locked_logins_menu_item():
+    from catalog.views.admin_security import LockedLoginsMenuItem
+
+    return LockedLoginsMenuItem(
+        "Locked logins", reverse("locked_logins"), icon_name="lock", order=610
+    )

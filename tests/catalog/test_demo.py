@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 
 from catalog.models import CategoryPage, ServiceLevel, ServicePage, UserProfile
 
@@ -87,7 +88,11 @@ def test_demo_is_idempotent(settings):
 def test_demo_users_log_in_with_the_published_password(settings, client):
     settings.DEBUG = True
     call_command("load_demo")
-    assert client.login(username="employee", password="portal-demo")
+    # django-axes checks every login against its request; the test client's
+    # login() makes none of its own.
+    assert client.login(
+        request=HttpRequest(), username="employee", password="portal-demo"
+    )
 
 
 def test_demo_refuses_to_run_with_debug_off(settings):
