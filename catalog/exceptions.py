@@ -41,6 +41,18 @@ class BasketChanged(CatalogError):
     """Prices or availability changed since the person last looked."""
 
 
+class BasketSubmitted(CatalogError):
+    """The basket was sent as a request while the person was changing it; their
+    change was not applied (the request holds what checkout confirmed)."""
+
+    def __init__(self, request_number: str = ""):
+        sent_as = f"request {request_number}" if request_number else "a request"
+        super().__init__(
+            f"That basket was just sent as {sent_as}; your change was not applied."
+        )
+        self.request_number = request_number
+
+
 class InvalidCheckout(CatalogError):
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__("Check the details below.")

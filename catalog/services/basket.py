@@ -2,13 +2,24 @@
 
 Each line captures the service's name and prices when added; checkout compares
 them with the live catalog again (``catalog.selectors.basket``).
+
+Every write locks the basket row as checkout does (``request_submit``) and looks
+at its status again once it holds the lock, so a line is never changed in a
+basket that checkout is turning into a request at the same moment: an add goes to
+the person's new open basket, an edit or removal is refused with
+``BasketSubmitted``.
 """
 
 from django.db import IntegrityError, transaction
 
-from catalog.exceptions import InvalidAnswers, NotFoundForUser, ServiceNotOrderable
+from catalog.exceptions import (
+    BasketSubmitted,
+    InvalidAnswers,
+    NotFoundForUser,
+    ServiceNotOrderable,
+)
 from catalog.forms import RequestForm
-from catalog.models import Basket, BasketLine, ServicePage
+from catalog.models import Basket, BasketLine, ServicePage, ServiceRequest
 from catalog.selectors.catalog import visible_services
 
 QUANTITY_FIELD = "quantity"
@@ -25,6 +36,48 @@ def basket_get_or_create(*, user) -> Basket:
     except IntegrityError:
         # Another request of the same person created it a moment ago.
         return Basket.objects.get(owner=user, status=Basket.Status.OPEN)
+
+
+# Checkout may submit the open basket between our read and our lock, and (rarely)
+# another of the person's tabs may submit the new one too; a few rounds suffice.
+LOCK_ATTEMPTS = 3
+
+
+def _locked_open_basket(*, user) -> Basket:
+    """The person's open basket, locked until the transaction ends. Call inside
+    ``transaction.atomic``."""
+    for _ in range(LOCK_ATTEMPTS):
+        basket = basket_get_or_create(user=user)
+        locked = Basket.objects.select_for_update().get(pk=basket.pk)
+        if locked.status == Basket.Status.OPEN:
+            return locked
+    raise _submitted(locked)
+
+
+def _submitted(basket: Basket) -> BasketSubmitted:
+    request = ServiceRequest.objects.filter(basket=basket).first()
+    return BasketSubmitted(request.number if request else "")
+
+
+def _locked_own_line(*, user, line_id) -> BasketLine:
+    """A line of the person's basket with that basket locked and still open.
+    Call inside ``transaction.atomic``; the line is read again under the lock, so
+    a removal by another tab a moment ago is seen."""
+    basket_id = (
+        BasketLine.objects.filter(pk=line_id, basket__owner=user)
+        .values_list("basket_id", flat=True)
+        .first()
+    )
+    if basket_id is None:
+        raise NotFoundForUser("No such line in your basket.")
+    basket = Basket.objects.select_for_update().get(pk=basket_id)
+    if basket.status != Basket.Status.OPEN:
+        raise _submitted(basket)
+    line = BasketLine.objects.filter(pk=line_id, basket=basket).first()
+    if line is None:
+        raise NotFoundForUser("No such line in your basket.")
+    line.basket = basket
+    return line
 
 
 def _orderable_service(*, user, service_id) -> ServicePage:
@@ -80,7 +133,7 @@ def basket_line_add(*, user, service_id: int, data) -> BasketLine:
     service = _orderable_service(user=user, service_id=service_id)
     quantity, answers = _validated(service, data)
     with transaction.atomic():
-        basket = basket_get_or_create(user=user)
+        basket = _locked_open_basket(user=user)
         line = BasketLine.objects.create(
             basket=basket,
             service=service,
@@ -94,10 +147,11 @@ def basket_line_add(*, user, service_id: int, data) -> BasketLine:
     return line
 
 
-def _own_open_line(*, user, line_id) -> BasketLine:
+def _own_line(*, user, line_id) -> BasketLine:
+    # Whatever the basket's status: the lock decides, and says if it was sent.
     line = (
-        BasketLine.objects.select_related("service", "basket")
-        .filter(pk=line_id, basket__owner=user, basket__status=Basket.Status.OPEN)
+        BasketLine.objects.select_related("service")
+        .filter(pk=line_id, basket__owner=user)
         .first()
     )
     if line is None:
@@ -107,27 +161,33 @@ def _own_open_line(*, user, line_id) -> BasketLine:
 
 def basket_line_update(*, user, line_id: int, data) -> BasketLine:
     """Change a line's answers or quantity; the captured price is refreshed too,
-    since the person sees the current price on the page they submit from."""
-    line = _own_open_line(user=user, line_id=line_id)
+    since the person sees the current price on the page they submit from. Raises
+    ``BasketSubmitted`` if checkout sent the basket meanwhile."""
+    line = _own_line(user=user, line_id=line_id)
     service = _orderable_service(user=user, service_id=line.service_id)
     quantity, answers = _validated(service, data)
-    line.quantity = quantity
-    line.answers = answers
-    line.service_name = service.title
-    line.one_off_price = service.one_off_price
-    line.monthly_price = service.monthly_price
-    line.save(
-        update_fields=[
-            "quantity",
-            "answers",
-            "service_name",
-            "one_off_price",
-            "monthly_price",
-        ]
-    )
+    with transaction.atomic():
+        line = _locked_own_line(user=user, line_id=line_id)
+        line.quantity = quantity
+        line.answers = answers
+        line.service_name = service.title
+        line.one_off_price = service.one_off_price
+        line.monthly_price = service.monthly_price
+        line.save(
+            update_fields=[
+                "quantity",
+                "answers",
+                "service_name",
+                "one_off_price",
+                "monthly_price",
+            ]
+        )
     return line
 
 
 def basket_line_remove(*, user, line_id: int) -> None:
-    line = _own_open_line(user=user, line_id=line_id)
-    line.delete()
+    """Take a line out of the person's open basket. Raises ``BasketSubmitted`` if
+    checkout sent the basket meanwhile."""
+    with transaction.atomic():
+        line = _locked_own_line(user=user, line_id=line_id)
+        line.delete()

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from catalog.exceptions import (
     BasketChanged,
     BasketEmpty,
+    BasketSubmitted,
     InvalidAnswers,
     InvalidCheckout,
     ServiceNotOrderable,
@@ -74,7 +75,7 @@ def basket_line_edit(request, line_id: int):
     if request.method == "POST":
         try:
             basket_line_update(user=request.user, line_id=line.pk, data=request.POST)
-        except ServiceNotOrderable as exc:
+        except (ServiceNotOrderable, BasketSubmitted) as exc:
             messages.error(request, exc.message)
             return redirect("catalog:basket")
         except InvalidAnswers as exc:
@@ -93,7 +94,11 @@ def basket_line_edit(request, line_id: int):
 @require_POST
 def basket_line_delete(request, line_id: int):
     line = basket_line_for(user=request.user, line_id=line_id)
-    basket_line_remove(user=request.user, line_id=line.pk)
+    try:
+        basket_line_remove(user=request.user, line_id=line.pk)
+    except BasketSubmitted as exc:
+        messages.error(request, exc.message)
+        return redirect("catalog:basket")
     messages.success(request, f"{line.service_name} was removed from your basket.")
     return redirect("catalog:basket")
 
