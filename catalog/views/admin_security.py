@@ -4,14 +4,15 @@ administrators only (``permissions.can_unlock_logins``)."""
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.views.defaults import permission_denied
 from django.views.generic import TemplateView
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from catalog import permissions
+from catalog.exceptions import NotAllowed
 from catalog.selectors.logins import locked_logins
 from catalog.services.logins import login_lock_release
 
@@ -28,7 +29,12 @@ class LockedLoginsView(WagtailAdminTemplateMixin, TemplateView):
 
     def dispatch(self, request, *args, **kwargs):
         if not permissions.can_unlock_logins(request.user):
-            raise PermissionDenied
+            # A plain 403, not the admin's usual bounce to its dashboard: this
+            # page's existence is not a secret, but nobody should mistake the
+            # refusal for a glitch and keep trying.
+            return permission_denied(
+                request, NotAllowed("Only people administrators unlock logins.")
+            )
         return super().dispatch(request, *args, **kwargs)
 
     def get_breadcrumbs_items(self):
