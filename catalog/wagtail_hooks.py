@@ -91,6 +91,9 @@ class ServiceLevelViewSet(SnippetViewSet):
     list_filter = ["calendar"]
     search_fields = ["name"]
 
+    def get_queryset(self, request):
+        return ServiceLevel.objects.select_related("calendar")
+
 
 class DepartmentFilterSet(WagtailFilterSet):
     class Meta:
@@ -105,6 +108,9 @@ class DepartmentViewSet(SnippetViewSet):
     list_display = ["name", "cost_centre", "head"]
     filterset_class = DepartmentFilterSet
     search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return Department.objects.select_related("cost_centre", "head")
 
 
 class CostCentreViewSet(SnippetViewSet):
@@ -256,6 +262,12 @@ class UserProfileViewSet(SnippetViewSet):
     index_view_class = ProfileIndexView
     edit_view_class = ProfileEditView
     edit_handler = ObjectList(UserProfile.panels, base_form_class=UserProfileForm)
+
+    def get_queryset(self, request):
+        # Every column but the job title is a relation: read them with the rows.
+        return UserProfile.objects.select_related(
+            "user", "department", "location", "manager"
+        )
 
 
 class SearchMissViewSet(SnippetViewSet):
@@ -416,6 +428,15 @@ class ServiceRequestViewSet(ModelViewSet):
     # Forms are never reachable (the policy refuses writes) but must be declared.
     form_fields = ["business_reason"]
 
+    def get_index_view_kwargs(self, **kwargs):
+        # The people and cost centre of every row come with the rows.
+        return super().get_index_view_kwargs(
+            queryset=ServiceRequest.objects.select_related(
+                "requested_for", "requested_by", "cost_centre"
+            ),
+            **kwargs,
+        )
+
 
 class RequestEventFilterSet(WagtailFilterSet):
     class Meta:
@@ -455,6 +476,12 @@ class RequestEventViewSet(ModelViewSet):
         "previous_hash",
         "hash",
     ]
+
+    def get_index_view_kwargs(self, **kwargs):
+        # Each row shows its request's number, read with the row.
+        return super().get_index_view_kwargs(
+            queryset=RequestEvent.objects.select_related("request"), **kwargs
+        )
 
 
 class RequestsGroup(ViewSetGroup):
