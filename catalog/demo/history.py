@@ -80,7 +80,12 @@ from catalog.services.fulfilment import (
     hold_event_data,
 )
 from catalog.services.reporting import reporting_rebuild
-from catalog.services.request_log import GENESIS, event_build
+from catalog.services.request_log import (
+    GENESIS,
+    event_build,
+    heads_bulk_set,
+    request_snapshot,
+)
 from catalog.services.service_levels import calendar_current_version, clock_for_spec
 from catalog.services.sweep import MARKS
 
@@ -1454,6 +1459,7 @@ class _Builder:
                 "one_off_total": str(one_off),
                 "monthly_total": str(monthly),
                 "on_behalf": person.user.pk != orderer.user.pk,
+                "snapshot": request_snapshot(request, items),
             },
         )
         for planned in plan.items:
@@ -2232,6 +2238,7 @@ def _write(batch: list[_RequestPlan]) -> int:
         events += _events(plan, item_ids)
     ApprovalStep.objects.bulk_create(steps)
     RequestEvent.objects.bulk_create(events, batch_size=5000)
+    heads_bulk_set([plan.request for plan in batch], events)
     return len(events)
 
 

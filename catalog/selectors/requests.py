@@ -124,6 +124,7 @@ INTERNAL_EVENTS = frozenset(
         "approval.reminded",
         "approval.escalated",
         "approval.escalation_failed",
+        "log.sealed",
     }
 )
 

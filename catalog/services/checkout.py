@@ -29,7 +29,7 @@ from catalog.selectors.basket import BasketReview, review_lines
 from catalog.selectors.catalog import services_person_may_have
 from catalog.selectors.requests import default_cost_centre
 from catalog.services.notifications import notify_after_commit
-from catalog.services.request_log import event_append
+from catalog.services.request_log import events_append, request_snapshot
 
 MAX_REASON_LENGTH = 2000
 
@@ -211,24 +211,37 @@ def request_open(
         item.request = request
         item.line_number = number
     items = RequestItem.objects.bulk_create(items)
-    event_append(
+    # One insert for the first events, however many lines: the log is new.
+    events_append(
         request=request,
-        name="request.submitted",
-        actor=requested_by,
-        at=at,
-        note=reason,
-        data={"items": len(items), "currency": request.currency, **data},
+        entries=[
+            dict(
+                name="request.submitted",
+                actor=requested_by,
+                at=at,
+                note=reason,
+                data={
+                    "items": len(items),
+                    "currency": request.currency,
+                    **data,
+                    # What the rows must hold, before later events:
+                    # verify_request_log replays the log over it.
+                    "snapshot": request_snapshot(request, items),
+                },
+            ),
+            *(
+                dict(
+                    item=item,
+                    name="item.created",
+                    actor=requested_by,
+                    at=at,
+                    to_state=item.status,
+                    data=item_created_data(item),
+                )
+                for item in items
+            ),
+        ],
     )
-    for item in items:
-        event_append(
-            request=request,
-            item=item,
-            name="item.created",
-            actor=requested_by,
-            at=at,
-            to_state=item.status,
-            data=item_created_data(item),
-        )
     approvals_open(request=request, items=items, plans=plans, at=at, actor=requested_by)
     items_clock_refresh(item_ids=[item.pk for item in items])
     notify_after_commit("request.submitted", request_id=request.pk)
@@ -238,6 +251,7 @@ def request_open(
 def item_created_data(item: RequestItem) -> dict:
     """What the log keeps of a new item (the history generator writes the same)."""
     return {
+        "line": item.line_number,
         "service": item.service_name,
         "quantity": item.quantity,
         "one_off_price": str(item.one_off_price),

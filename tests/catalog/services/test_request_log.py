@@ -1,12 +1,46 @@
-"""The request log is append-only and tamper-evident."""
+"""The request log is append-only and tamper-evident: its chains, the heads on
+the request rows, the key, the rows against the log, anchors, and the PostgreSQL
+roles that keep the application from rewriting it.
+
+Tampering is done the way someone with write access to the database would: raw
+SQL, and hashes computed here from the algorithm docs/security.md describes. On
+PostgreSQL that person is the table owner, who can switch the append-only trigger
+off (the application's role cannot: see the role test at the end).
+"""
+
+import hashlib
+import hmac
+import io
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from catalog.models import RequestEvent
-from catalog.services.request_log import event_append, event_hash, request_log_verify
+from catalog.models import HoldReason, RequestEvent, RequestItem, ServicePage
+from catalog.services.fulfilment import (
+    item_comment_add,
+    item_hold,
+    item_rate,
+    item_resolve,
+    item_resume,
+    item_start,
+)
+from catalog.services.request_log import (
+    ITEM_SNAPSHOT_FIELDS,
+    RequestLogBroken,
+    event_append,
+    event_hash,
+    request_log_verify,
+)
+from catalog.services.service_levels import FIGURE_FIELDS
 from tests.conftest import order
+from tests.factories import CostCentreFactory, FulfilmentGroupFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +156,579 @@ def test_the_admin_shows_the_log_but_offers_no_way_to_change_it(
     )
     event.refresh_from_db()
     assert RequestEvent.objects.filter(pk=event.pk, note="Please hurry").exists()
+
+
+# --- Tampering, as someone with write access to the database -------------------------
+
+KEY = "a-test-key-of-some-length-0123456789abcdef"
+GUESSED_KEY = "not-the-key"
+ON_PG = connection.vendor == "postgresql"
+
+
+def tamper(sql, params=()):
+    """Raw SQL with the append-only trigger switched off, as the table owner can
+    on PostgreSQL (elsewhere there is no trigger)."""
+    with connection.cursor() as cursor:
+        if ON_PG:
+            cursor.execute(
+                "ALTER TABLE catalog_requestevent "
+                "DISABLE TRIGGER catalog_requestevent_no_update_delete"
+            )
+        cursor.execute(sql, params)
+        if ON_PG:
+            cursor.execute(
+                "ALTER TABLE catalog_requestevent "
+                "ENABLE TRIGGER catalog_requestevent_no_update_delete"
+            )
+
+
+def attacker_hash(row: dict, *, key: str | None = None) -> str:
+    """An event's hash as docs/security.md describes it, computed without the
+    portal's code."""
+    content = {
+        "request": row["request_id"],
+        "item": row["item_id"],
+        "sequence": row["sequence"],
+        "name": row["name"],
+        "actor": row["actor_id"],
+        "actor_name": row["actor_name"],
+        "created_at": row["created_at"]
+        .astimezone(UTC)
+        .strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "from_state": row["from_state"],
+        "to_state": row["to_state"],
+        "note": row["note"],
+        "data": row["data"],
+        "previous_hash": row["previous_hash"],
+    }
+    if key is not None:
+        content["scheme"] = "hmac-sha256"
+    encoded = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+    if key is None:
+        return hashlib.sha256(encoded).hexdigest()
+    return hmac.new(key.encode(), encoded, hashlib.sha256).hexdigest()
+
+
+ROW_FIELDS = (
+    "id",
+    "request_id",
+    "item_id",
+    "sequence",
+    "name",
+    "actor_id",
+    "actor_name",
+    "created_at",
+    "from_state",
+    "to_state",
+    "note",
+    "data",
+    "previous_hash",
+)
+
+
+def rewrite_chain(request, *, edit, key=None):
+    """Edit the events with ``edit(rows)``, rehash the whole chain (plain, or
+    keyed with ``key``) and move the head on the request row to match."""
+    rows = list(
+        RequestEvent.objects.filter(request=request)
+        .order_by("sequence")
+        .values(*ROW_FIELDS)
+    )
+    edit(rows)
+    previous = ""
+    for row in rows:
+        row["previous_hash"] = previous
+        row["hash"] = previous = attacker_hash(row, key=key)
+        tamper(
+            "UPDATE catalog_requestevent SET note = %s, data = %s, "
+            "previous_hash = %s, hash = %s, scheme = %s WHERE id = %s",
+            [
+                row["note"],
+                json.dumps(row["data"]),
+                row["previous_hash"],
+                row["hash"],
+                "sha256" if key is None else "hmac-sha256",
+                row["id"],
+            ],
+        )
+    tamper(
+        "UPDATE catalog_servicerequest SET log_sequence = %s, log_hash = %s "
+        "WHERE id = %s",
+        [rows[-1]["sequence"], rows[-1]["hash"], request.pk],
+    )
+
+
+def forge_event(request, *, name, key=None, move_head=False, **fields):
+    """Insert one more event at the end of the log with a correct hash."""
+    last = RequestEvent.objects.filter(request=request).latest("sequence")
+    row = {
+        "request_id": request.pk,
+        "item_id": None,
+        "sequence": last.sequence + 1,
+        "name": name,
+        "actor_id": None,
+        "actor_name": "",
+        "created_at": datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+        "from_state": "",
+        "to_state": "",
+        "note": "",
+        "data": {},
+        "previous_hash": last.hash,
+        **fields,
+    }
+    digest = attacker_hash(row, key=key)
+    event = RequestEvent.objects.create(
+        **row, hash=digest, scheme="sha256" if key is None else "hmac-sha256"
+    )
+    if move_head:
+        tamper(
+            "UPDATE catalog_servicerequest SET log_sequence = %s, log_hash = %s "
+            "WHERE id = %s",
+            [event.sequence, digest, request.pk],
+        )
+    return event
+
+
+def findings():
+    return [(p.sequence, p.reason) for p in request_log_verify()]
+
+
+REMOVED = ": events were removed, added or rewritten"
+
+
+def test_the_log_and_its_rows_of_a_fresh_request_verify(logged_request):
+    assert findings() == []
+    logged_request.refresh_from_db()
+    assert logged_request.log_sequence == 3
+    assert logged_request.log_hash == logged_request.events.get(sequence=3).hash
+
+
+def test_removing_the_last_event_is_caught(logged_request, capsys):
+    tamper(
+        "DELETE FROM catalog_requestevent WHERE request_id = %s AND sequence = 3",
+        [logged_request.pk],
+    )
+    assert findings() == [
+        (
+            None,
+            "the request row says its log ends at event #3, but the log ends at "
+            "event #2" + REMOVED,
+        )
+    ]
+    with pytest.raises(CommandError, match="1 broken link"):
+        call_command("verify_request_log")
+    assert f"REQ-{logged_request.pk:06d}: the request row" in capsys.readouterr().out
+
+
+def test_removing_the_whole_log_is_caught(logged_request):
+    tamper(
+        "DELETE FROM catalog_requestevent WHERE request_id = %s", [logged_request.pk]
+    )
+    assert findings() == [
+        (
+            None,
+            "the request row says its log ends at event #3, but the log is empty"
+            + REMOVED,
+        )
+    ]
+
+
+def test_removing_the_whole_log_and_its_head_is_caught(logged_request):
+    tamper(
+        "DELETE FROM catalog_requestevent WHERE request_id = %s", [logged_request.pk]
+    )
+    tamper(
+        "UPDATE catalog_servicerequest SET log_sequence = 0, log_hash = '' "
+        "WHERE id = %s",
+        [logged_request.pk],
+    )
+    assert findings() == [(None, "has no log at all: it was removed")]
+
+
+def test_a_forged_event_with_a_correct_plain_hash_is_caught_by_the_head(
+    logged_request,
+):
+    forge_event(logged_request, name="request.commented", note="Approved by phone.")
+    assert findings() == [
+        (
+            None,
+            "the request row says its log ends at event #3, but the log ends at "
+            "event #4" + REMOVED,
+        )
+    ]
+
+
+def test_a_forged_event_and_head_are_caught_with_a_key(settings, employee, catalog):
+    settings.REQUEST_LOG_KEY = KEY
+    request = order(employee, catalog, "password", reason="Locked out.")
+    assert findings() == []
+    forge_event(
+        request,
+        name="request.commented",
+        note="Approved by phone.",
+        move_head=True,
+    )
+    assert findings() == [
+        (3, "has a plain hash after keyed ones: the portal did not write it")
+    ]
+
+
+def test_a_forged_event_with_a_guessed_key_is_caught(settings, employee, catalog):
+    settings.REQUEST_LOG_KEY = KEY
+    request = order(employee, catalog, "password", reason="Locked out.")
+    forge_event(request, name="request.commented", key=GUESSED_KEY, move_head=True)
+    assert findings() == [(3, "its content was changed")]
+
+
+def _new_comment(rows):
+    rows[-1]["note"] = "Never mind, cancel it."
+
+
+def test_a_recomputed_chain_is_caught_with_a_key(settings, employee, catalog):
+    settings.REQUEST_LOG_KEY = KEY
+    request = order(employee, catalog, "password", reason="Locked out.")
+    event_append(request=request, name="request.commented", note="Please hurry")
+    rewrite_chain(request, edit=_new_comment)
+    assert findings() == [
+        (
+            None,
+            "no event of this log is keyed: it was never sealed with "
+            "REQUEST_LOG_KEY (manage.py request_log_seal), or it was recomputed "
+            "without the key",
+        )
+    ]
+
+
+def test_a_chain_recomputed_with_a_guessed_key_is_caught(settings, employee, catalog):
+    settings.REQUEST_LOG_KEY = KEY
+    request = order(employee, catalog, "password", reason="Locked out.")
+    event_append(request=request, name="request.commented", note="Please hurry")
+    rewrite_chain(request, edit=_new_comment, key=GUESSED_KEY)
+    assert findings() == [
+        (1, "its content was changed"),
+        (2, "its content was changed"),
+        (3, "its content was changed"),
+    ]
+
+
+def take_anchor() -> str:
+    out = io.StringIO()
+    call_command("request_log_anchor", stdout=out)
+    return out.getvalue().strip()
+
+
+def test_an_anchor_names_the_newest_event_and_matches_an_untouched_log(
+    logged_request,
+):
+    anchor = take_anchor()
+    newest = RequestEvent.objects.order_by("-pk").values_list("pk", flat=True)[0]
+    assert re.fullmatch(rf"{newest}:[0-9a-f]{{64}}", anchor)
+    event_append(request=logged_request, name="request.commented", note="Later")
+    out = io.StringIO()
+    call_command("verify_request_log", anchor=anchor, stdout=out)
+    assert f"Anchor matches: nothing up to event id {newest} changed" in out.getvalue()
+
+
+def test_a_recomputed_chain_is_caught_by_an_anchor_taken_before(logged_request):
+    anchor = take_anchor()
+    rewrite_chain(logged_request, edit=_new_comment)
+    # Without a key, the rewritten chain is consistent in itself ...
+    call_command("verify_request_log", stdout=io.StringIO())
+    # ... but not with what the anchor kept outside the database.
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="the anchor does not match"):
+        call_command("verify_request_log", anchor=anchor, stdout=out)
+    assert f"Anchor {anchor} does not match" in out.getvalue()
+
+
+def test_a_request_removed_with_its_items_and_log_is_caught_by_an_anchor(
+    logged_request,
+):
+    anchor = take_anchor()
+    tamper(
+        "DELETE FROM catalog_requestevent WHERE request_id = %s", [logged_request.pk]
+    )
+    for table in ("catalog_itemfact", "catalog_approvalstep"):
+        tamper(
+            f"DELETE FROM {table} WHERE item_id IN "
+            "(SELECT id FROM catalog_requestitem WHERE request_id = %s)",
+            [logged_request.pk],
+        )
+    tamper("DELETE FROM catalog_requestitem WHERE request_id = %s", [logged_request.pk])
+    tamper("DELETE FROM catalog_servicerequest WHERE id = %s", [logged_request.pk])
+    with pytest.raises(CommandError, match="the anchor does not match"):
+        call_command("verify_request_log", anchor=anchor, stdout=io.StringIO())
+
+
+@pytest.mark.parametrize("anchor", ["", "12", "12:abc", "x:" + "0" * 64])
+def test_a_malformed_anchor_is_refused(logged_request, anchor):
+    with pytest.raises(CommandError, match="is not an anchor"):
+        call_command("verify_request_log", anchor=anchor, stdout=io.StringIO())
+
+
+# --- The rows against the log -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sql, value, field, row_says, log_says",
+    [
+        (
+            "UPDATE catalog_requestitem SET status = %s WHERE request_id = %s",
+            "fulfilled",
+            "-1 status",
+            "'fulfilled'",
+            "'submitted'",
+        ),
+        (
+            "UPDATE catalog_requestitem SET one_off_price = %s WHERE request_id = %s",
+            "9.99",
+            "-1 one off price",
+            "'9.99'",
+            "'0.00'",
+        ),
+        (
+            "UPDATE catalog_requestitem SET monthly_price = %s WHERE request_id = %s",
+            "120",
+            "-1 monthly price",
+            "'120.00'",
+            "'0.00'",
+        ),
+        (
+            "UPDATE catalog_requestitem SET answers = %s WHERE request_id = %s",
+            '[{"label": "Which account?", "value": "the CFO\'s"}]',
+            "-1 answers",
+            "[{'label': 'Which account?', 'value': \"the CFO's\"}]",
+            "[]",
+        ),
+        (
+            "UPDATE catalog_servicerequest SET business_reason = %s WHERE id = %s",
+            "Because the CEO said so.",
+            " business reason",
+            "'Because the CEO said so.'",
+            "'Locked out.'",
+        ),
+    ],
+)
+def test_a_hand_edited_row_is_caught(
+    logged_request, sql, value, field, row_says, log_says
+):
+    tamper(sql, [value, logged_request.pk])
+    number = f"REQ-{logged_request.pk:06d}"
+    assert findings() == [
+        (None, f"{number}{field}: the row says {row_says}, the log says {log_says}")
+    ]
+
+
+def test_a_hand_edited_cost_centre_is_caught(logged_request):
+    ordered_on = logged_request.cost_centre_id
+    other = CostCentreFactory(code="CC-9999")
+    tamper(
+        "UPDATE catalog_servicerequest SET cost_centre_id = %s WHERE id = %s",
+        [other.pk, logged_request.pk],
+    )
+    assert findings() == [
+        (
+            None,
+            f"REQ-{logged_request.pk:06d} cost centre: the row says {other.pk}, "
+            f"the log says {ordered_on}",
+        )
+    ]
+
+
+def test_an_item_row_added_by_hand_is_caught(logged_request):
+    item = logged_request.items.get()
+    tamper(
+        "INSERT INTO catalog_requestitem (request_id, line_number, service_name, "
+        "category_name, quantity, one_off_price, monthly_price, currency, "
+        "requires_approval, answers, service_level_name, calendar_name, "
+        "at_risk_percent, fulfilment_group_name, status, created_at, "
+        "status_changed_at, rating_comment, customer_paused_seconds, "
+        "internal_paused_seconds) "
+        "VALUES (%s, 2, 'Company car', '', 1, 30000, 0, 'EUR', false, '[]', '', '', "
+        "75, '', 'submitted', %s, %s, '', 0, 0)",
+        [logged_request.pk, item.created_at, item.created_at],
+    )
+    extra = RequestItem.objects.get(request=logged_request, line_number=2)
+    assert findings() == [
+        (None, f"REQ-{logged_request.pk:06d}-2 (id {extra.pk}) is not in the log")
+    ]
+
+
+@pytest.fixture
+def worked_request(employee, catalog, fulfiller):
+    """A request worked through every service that changes an item: started
+    (and so assigned), held for a reason, resumed, delivered and rated."""
+    team = FulfilmentGroupFactory(name="Service desk")
+    team.members.add(fulfiller)
+    ServicePage.objects.filter(pk=catalog["password"].pk).update(fulfilment_group=team)
+    request = order(employee, catalog, "password", reason="Locked out.")
+    item = request.items.get()
+    supplier = HoldReason.objects.get(name="Waiting for a supplier")
+    item_start(item_id=item.pk, actor=fulfiller)
+    item_hold(item_id=item.pk, actor=fulfiller, reason_id=supplier.pk, note="Token")
+    item_comment_add(item_id=item.pk, actor=fulfiller, text="The token is on its way.")
+    item_resume(item_id=item.pk, actor=fulfiller)
+    item_resolve(item_id=item.pk, actor=fulfiller, note="Reset.")
+    item_rate(item_id=item.pk, actor=employee, rating="4", comment="Quick")
+    return request
+
+
+def test_a_worked_request_verifies(worked_request):
+    item = worked_request.items.get()
+    assert (item.status, item.rating) == ("closed", 4)
+    assert findings() == []
+
+
+@pytest.mark.parametrize(
+    "column, value, field, row_says, log_says",
+    [
+        ("rating", 5, "rating", "5", "4"),
+        ("rating_comment", "Superb", "rating comment", "'Superb'", "'Quick'"),
+        ("status", "cancelled", "status", "'cancelled'", "'closed'"),
+    ],
+)
+def test_a_hand_edit_after_later_events_is_caught(
+    worked_request, column, value, field, row_says, log_says
+):
+    tamper(
+        f"UPDATE catalog_requestitem SET {column} = %s WHERE request_id = %s",
+        [value, worked_request.pk],
+    )
+    number = f"REQ-{worked_request.pk:06d}-1"
+    assert findings() == [
+        (None, f"{number} {field}: the row says {row_says}, the log says {log_says}")
+    ]
+
+
+def test_a_hand_edited_assignee_is_caught(worked_request, employee, fulfiller):
+    tamper(
+        "UPDATE catalog_requestitem SET assigned_to_id = %s WHERE request_id = %s",
+        [employee.pk, worked_request.pk],
+    )
+    assert findings() == [
+        (
+            None,
+            f"REQ-{worked_request.pk:06d}-1 assigned to: the row says {employee.pk}, "
+            f"the log says {fulfiller.pk}",
+        )
+    ]
+
+
+def test_every_item_column_is_in_the_snapshot_or_a_derived_figure():
+    """A new column on items must be decided on: in the log's snapshot (and
+    replayed if a service changes it), or derived from the log."""
+    columns = {f.name for f in RequestItem._meta.concrete_fields}
+    figures = {name.removesuffix("_id") for name in FIGURE_FIELDS}
+    assert columns - set(ITEM_SNAPSHOT_FIELDS) - figures == {"id", "request"}
+
+
+def test_appending_to_a_log_whose_head_was_tampered_with_is_refused(logged_request):
+    tamper(
+        "DELETE FROM catalog_requestevent WHERE request_id = %s AND sequence = 3",
+        [logged_request.pk],
+    )
+    with pytest.raises(RequestLogBroken), transaction.atomic():
+        event_append(request=logged_request, name="request.commented", note="More")
+
+
+# --- Introducing a key --------------------------------------------------------------
+
+
+def test_sealing_keys_logs_written_before_the_key(settings, logged_request):
+    settings.REQUEST_LOG_KEY = KEY
+    assert [reason for _, reason in findings()] == [
+        "no event of this log is keyed: it was never sealed with "
+        "REQUEST_LOG_KEY (manage.py request_log_seal), or it was recomputed "
+        "without the key"
+    ]
+    out = io.StringIO()
+    call_command("request_log_seal", stdout=out)
+    assert "1 request log(s) sealed." in out.getvalue()
+    sealed = logged_request.events.get(sequence=4)
+    assert (sealed.name, sealed.scheme) == ("log.sealed", "hmac-sha256")
+    assert findings() == []
+    call_command("request_log_seal", stdout=out)
+    assert "0 request log(s) sealed." in out.getvalue()
+
+
+def test_a_keyed_log_is_neither_checked_nor_extended_without_the_key(
+    settings, employee, catalog
+):
+    settings.REQUEST_LOG_KEY = KEY
+    request = order(employee, catalog, "password", reason="Locked out.")
+    settings.REQUEST_LOG_KEY = ""
+    assert findings()[0] == (
+        1,
+        "is hashed with REQUEST_LOG_KEY, which is not set: it can't be checked",
+    )
+    with pytest.raises(ImproperlyConfigured, match="set REQUEST_LOG_KEY"):
+        event_append(request=request, name="request.commented", note="More")
+
+
+def test_keyed_hashes_are_hmac_sha256_with_the_key(settings, employee, catalog):
+    settings.REQUEST_LOG_KEY = KEY
+    request = order(employee, catalog, "password", reason="Locked out.")
+    first = RequestEvent.objects.filter(request=request).values(*ROW_FIELDS, "hash")
+    first = first.get(sequence=1)
+    assert first["hash"] == attacker_hash(first, key=KEY)
+
+
+# --- PostgreSQL: the application's role --------------------------------------------
+
+APP_ROLE = "portal_app_under_test"
+
+
+def app_role_grants() -> list[str]:
+    """The grants docs/security.md gives, for the role under test: the test runs
+    the documented SQL itself, so the page and the set-up can't drift apart."""
+    page = (Path(django_settings.BASE_DIR) / "docs" / "security.md").read_text()
+    block = page.split("-- after each `manage.py migrate`", 1)[1].split("```", 1)[0]
+    sql = "\n".join(
+        line for line in block.splitlines()[1:] if not line.startswith("--")
+    )
+    return [
+        statement.strip().replace("portal_app", APP_ROLE)
+        for statement in sql.split(";")
+        if statement.strip()
+    ]
+
+
+def refused(sql, params=()):
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    except DatabaseError as error:
+        return str(error).splitlines()[0]
+    return None
+
+
+@pytest.mark.skipif(not ON_PG, reason="PostgreSQL roles")
+def test_application_role_cannot_rewrite_history(logged_request):
+    from catalog.models import BillClosing
+
+    bills = BillClosing._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {APP_ROLE} NOLOGIN")
+        for statement in app_role_grants():
+            cursor.execute(statement)
+        cursor.execute(f"SET ROLE {APP_ROLE}")
+    try:
+        # The portal's own work: reading, and appending (which moves the head).
+        event_append(request=logged_request, name="request.commented", note="Hello")
+        assert logged_request.events.count() == 4
+        assert BillClosing.objects.count() == 0
+        for table in ("catalog_requestevent", bills):
+            assert "permission denied" in refused(f"UPDATE {table} SET id = id")
+            assert "permission denied" in refused(f"DELETE FROM {table}")
+            assert "permission denied" in refused(f"TRUNCATE {table}")
+            assert "must be owner" in refused(
+                f"ALTER TABLE {table} DISABLE TRIGGER ALL"
+            )
+            assert "must be owner" in refused(
+                f"ALTER TABLE {table} DISABLE TRIGGER USER"
+            )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    assert logged_request.events.count() == 4
+    assert findings() == []
