@@ -11,6 +11,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from config.release import release_version
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -190,15 +192,21 @@ TASKS = {
     }
 }
 
+# Keys carry the release (RELEASE, or a digest of the code, templates and static
+# files), so a new release never serves HTML an old one cached. The backends are
+# Django's, made blind while a preview renders (home/cache.py).
+RELEASE = release_version(BASE_DIR)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "home.cache.LocMemCache",
+        "KEY_PREFIX": f"portal-{RELEASE}",
     }
 }
 if os.environ.get("REDIS_URL"):
     CACHES["default"] = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "home.cache.RedisCache",
         "LOCATION": os.environ["REDIS_URL"],
+        "KEY_PREFIX": f"portal-{RELEASE}",
     }
 
 LOGGING = {

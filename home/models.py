@@ -5,8 +5,10 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
+from home.cache import UncachedPreviewMixin
 
-class HomePage(Page):
+
+class HomePage(UncachedPreviewMixin, Page):
     """The front door: a greeting, search, categories, featured and popular services."""
 
     greeting = models.CharField(
@@ -29,7 +31,7 @@ class HomePage(Page):
         return context
 
 
-class ContentPage(Page):
+class ContentPage(UncachedPreviewMixin, Page):
     """Plain pages such as "How ordering works" or "Contact the service desk"."""
 
     body = RichTextField(blank=True)

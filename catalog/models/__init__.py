@@ -2,6 +2,7 @@
 
 from .approvals import ApprovalDelegation, ApprovalStep  # noqa: F401
 from .basket import Basket, BasketLine  # noqa: F401
+from .catalog_version import CatalogVersion  # noqa: F401
 from .calendars import (  # noqa: F401
     BusinessCalendar,
     BusinessHours,

@@ -27,6 +27,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from catalog.blocks import DescriptionBlock, RequestFormBlock
+from home.cache import UncachedPreviewMixin
 
 from .snippets import Department, FulfilmentGroup, Location, ServiceLevel
 
@@ -64,7 +65,9 @@ def _listing_context(request, *, category=None) -> dict:
     the same audience asked for the same list of the same catalog version.
 
     Rendering a dozen cards and the filter form costs more than everything else
-    on the page; see bench/README.md.
+    on the page; see bench/README.md. A cacheable list is rendered from the
+    parameters the listing understands, never from the raw query string, so
+    what is stored is the same whoever asked first.
     """
     from django.core.cache import cache
     from django.template.loader import render_to_string
@@ -72,19 +75,27 @@ def _listing_context(request, *, category=None) -> dict:
     from catalog.selectors.catalog import (
         clean_query,
         listing_cache_key,
+        listing_is_cacheable,
+        listing_params,
         service_listing,
     )
     from catalog.services.search import search_record
 
-    key = listing_cache_key(user=request.user, params=request.GET, category=category)
+    params = listing_params(request.GET, category=category)
+    key = None
+    if params is not None:
+        key = listing_cache_key(user=request.user, params=params, category=category)
     html = cache.get(key) if key else None
     if html is not None:
         return {"listing_html": html, "query": ""}
-    context = service_listing(user=request.user, params=request.GET, category=category)
+    if params is None:
+        params = request.GET
+    context = service_listing(user=request.user, params=params, category=category)
     context["show_category"] = category is None
     context["request"] = request
+    context["listing_params"] = params
     context["listing_html"] = render_to_string(LISTING_TEMPLATE, context)
-    if key:
+    if key and listing_is_cacheable(context, params):
         cache.set(key, context["listing_html"], LISTING_CACHE_SECONDS)
     query = clean_query(request.GET.get("q"))
     if query and "page" not in request.GET:
@@ -93,7 +104,7 @@ def _listing_context(request, *, category=None) -> dict:
     return context
 
 
-class CatalogIndexPage(ChildTypeRoutingMixin, Page):
+class CatalogIndexPage(UncachedPreviewMixin, ChildTypeRoutingMixin, Page):
     """`/services/`: every service the person may order, with search and filters."""
 
     intro = RichTextField(blank=True, features=["bold", "italic", "link"])
@@ -129,7 +140,7 @@ class CatalogIndexPage(ChildTypeRoutingMixin, Page):
         return context
 
 
-class CategoryPage(ChildTypeRoutingMixin, Page):
+class CategoryPage(UncachedPreviewMixin, ChildTypeRoutingMixin, Page):
     """A shelf of related services, e.g. "Laptops and computers"."""
 
     ICONS = [
@@ -165,7 +176,7 @@ class CategoryPage(ChildTypeRoutingMixin, Page):
         return context
 
 
-class ServicePage(Page):
+class ServicePage(UncachedPreviewMixin, Page):
     """One orderable IT service, described in the customer's words."""
 
     # What the customer reads

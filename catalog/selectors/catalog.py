@@ -12,18 +12,26 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Value, When
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.http import urlencode
 from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.search.utils import normalise_query_string
 
-from catalog.filters import ServiceFilter
-from catalog.models import CategoryPage, RequestItem, ServicePage, UserProfile
+from catalog.filters import DELIVERY_BANDS, PRICE_BANDS, SORTS, ServiceFilter
+from catalog.models import (
+    CatalogVersion,
+    CategoryPage,
+    RequestItem,
+    ServicePage,
+    UserProfile,
+)
 
 MAX_QUERY_LENGTH = 100
 POPULARITY_WINDOW_DAYS = 90
@@ -301,16 +309,16 @@ def _with_categories(services, categories=None):
     return services
 
 
-def catalog_version() -> str:
-    """Changes whenever a page is published, unpublished, moved or deleted (each
-    leaves a Wagtail log entry) or a restriction row is added or removed."""
-    tables = [t._meta.db_table for t in (_departments, _locations, _groups)]
-    counts = " + ".join(f"(SELECT COUNT(*) FROM {table})" for table in tables)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT MAX(id) FROM wagtailcore_pagelogentry), {counts}"
-        )
-        return "-".join(str(value) for value in cursor.fetchone())
+def catalog_version() -> str | None:
+    """The catalog's version: a token the database replaces, in the same
+    transaction, on every write to pages, service restrictions or delivery
+    figures (``CatalogVersion``, kept by triggers). None if its row is missing,
+    and then nothing may be cached.
+
+    Read it before reading what is cached under it: a listing read the other way
+    round could store the old list under the new version.
+    """
+    return CatalogVersion.objects.filter(pk=1).values_list("token", flat=True).first()
 
 
 ROUTE_CACHE_SECONDS = 3600
@@ -323,9 +331,10 @@ def service_by_path(*, index, category_slug: str, service_slug: str):
     page starts a new version, so a cached page is never older than what is live.
     Whether the person may see it is checked on every request, after this.
     """
-    raw = f"{catalog_version()}|{index.pk}|{category_slug}|{service_slug}"
+    version = catalog_version()
+    raw = f"{version}|{index.pk}|{category_slug}|{service_slug}"
     key = "catalog:route:" + hashlib.sha256(raw.encode()).hexdigest()
-    found = cache.get(key)
+    found = cache.get(key) if version is not None else None
     if found is None:
         category = (
             CategoryPage.objects.child_of(index).filter(slug=category_slug).first()
@@ -343,32 +352,90 @@ def service_by_path(*, index, category_slug: str, service_slug: str):
         if service is None:
             return None
         found = (category, service)
-        cache.set(key, found, ROUTE_CACHE_SECONDS)
+        if version is not None:
+            cache.set(key, found, ROUTE_CACHE_SECONDS)
     return found
 
 
-def listing_cache_key(*, user, params, category=None) -> str | None:
-    """A cache key for a rendered listing, or None when it must not be cached.
+def listing_params(params, *, category=None) -> QueryDict | None:
+    """The parameters a listing understands, normalised, or None when the list
+    must not be cached (a search, or a value no filter accepts).
 
-    Searches are never cached (they are logged, and promotions apply). Everything
-    else that decides what the list shows is in the key: the person's audience
-    (what they may see), the filters and page, the catalog's version, and the
-    popularity window.
+    Anything else in the query string (tracking tags, junk) is left out, so it
+    can neither multiply cache entries nor end up in the cached HTML: the list
+    is rendered from these parameters, not from the request's.
     """
     if clean_query(params.get("q")):
+        return None  # searches are logged, and promotions apply
+    normal = QueryDict(mutable=True)
+    choices = {
+        "price": PRICE_BANDS,
+        "delivery": DELIVERY_BANDS,
+        "sort": {key: label for key, label in SORTS.items() if key != "relevance"},
+    }
+    for name, allowed in choices.items():
+        value = params.get(name)
+        if value:
+            if value not in allowed:
+                return None
+            normal[name] = value
+    if category is None and params.get("category"):
+        # Only on the catalog index; a category page has its category already.
+        number = _whole_number(params["category"])
+        if number is None:
+            return None
+        normal["category"] = str(number)
+    if forms.CheckboxInput().value_from_datadict(params, {}, "no_approval"):
+        normal["no_approval"] = "on"
+    if params.get("page"):
+        number = _whole_number(params["page"])
+        if number is None or number < 1:
+            return None
+        if number > 1:
+            normal["page"] = str(number)
+    normal._mutable = False
+    return normal
+
+
+def _whole_number(value: str) -> int | None:
+    if value.isascii() and value.isdigit() and len(value) <= 9:
+        return int(value)
+    return None
+
+
+def listing_cache_key(*, user, params: QueryDict, category=None) -> str | None:
+    """A cache key for a listing with ``listing_params``, or None when there is
+    no catalog version to key it on.
+
+    Everything that decides what the list shows is in the key: the person's
+    audience (what they may see), the parameters, the catalog's version and the
+    popularity window. The cache's key prefix adds the release.
+    """
+    version = catalog_version()
+    if version is None:
         return None
     audience = Audience.of(user)
     parts = [
-        catalog_version(),
+        version,
         str(int(time.time() // POPULARITY_CACHE_SECONDS)),
         str(category.pk if category is not None else 0),
         str(audience.department_id),
         str(audience.location_id),
         ",".join(map(str, sorted(audience.group_ids))),
-        urlencode(sorted((k, v) for k, values in params.lists() for v in values)),
+        urlencode(sorted(params.items())),
     ]
     digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
     return f"catalog:listing:{digest}"
+
+
+def listing_is_cacheable(listing: dict, params: QueryDict) -> bool:
+    """Whether a listing rendered from ``listing_params`` may be stored: every
+    filter accepted (an unknown category is only found out by the query) and
+    the page asked for is the page shown (not a page past the end)."""
+    filterset = listing["filter"]
+    if filterset.is_bound and filterset.form.errors:
+        return False
+    return listing["page_obj"].number == int(params.get("page", 1))
 
 
 def clean_query(raw: str | None) -> str:

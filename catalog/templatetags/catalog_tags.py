@@ -30,8 +30,11 @@ def price(service, size="normal"):
 
 @register.simple_tag(takes_context=True)
 def query_with(context, **changes):
-    """The current query string with some parameters changed (for pagination)."""
-    params = context["request"].GET.copy()
+    """The current query string with some parameters changed (for pagination).
+
+    A listing passes the parameters it was rendered from (``listing_params``):
+    a cached listing must not carry the query string of whoever asked first."""
+    params = context.get("listing_params", context["request"].GET).copy()
     for key, value in changes.items():
         if value is None:
             params.pop(key, None)

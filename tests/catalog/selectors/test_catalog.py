@@ -9,7 +9,12 @@ from catalog.selectors.catalog import (
     service_listing,
     visible_services,
 )
-from tests.factories import UserFactory
+from tests.factories import (
+    DepartmentFactory,
+    GroupFactory,
+    LocationFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +122,101 @@ def test_page_check_and_list_agree_for_everyone(
             assert service_is_visible(user=person, service=service) == (
                 service.pk in listed
             ), (person, service)
+
+
+# --- The catalog's version ------------------------------------------------------
+
+
+def _changes_the_version(change) -> bool:
+    from catalog.selectors.catalog import catalog_version
+
+    before = catalog_version()
+    change()
+    after = catalog_version()
+    assert before and after
+    return after != before
+
+
+def _through(field):
+    from catalog.models import ServicePage
+
+    return ServicePage._meta.get_field(field).remote_field.through
+
+
+def test_reading_the_catalog_keeps_the_version(catalog, employee):
+    def read():
+        list(visible_services(user=employee))
+        service_listing(user=employee, params={})
+
+    assert not _changes_the_version(read)
+
+
+def test_publishing_unpublishing_moving_and_deleting_change_the_version(catalog):
+    laptop = catalog["laptop"]
+
+    def publish():
+        laptop.title = "New notebook"
+        laptop.save_revision().publish()
+
+    assert _changes_the_version(publish)
+    assert _changes_the_version(laptop.unpublish)
+    assert _changes_the_version(lambda: laptop.move(catalog["access"], "last-child"))
+    assert _changes_the_version(catalog["password"].delete)
+
+
+def test_writes_that_bypass_the_orm_change_the_version(catalog):
+    from django.db import connection
+
+    from catalog.models import ServicePage
+
+    laptop = catalog["laptop"]
+    assert _changes_the_version(
+        lambda: ServicePage.objects.filter(pk=laptop.pk).update(one_off_price=1)
+    )
+    table = _through("restricted_to_locations")._meta.db_table
+
+    def raw_insert():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (servicepage_id, location_id) "
+                f"SELECT {laptop.pk}, id FROM catalog_location"
+            )
+
+    assert _changes_the_version(raw_insert)
+
+
+@pytest.mark.parametrize(
+    ("field", "column", "factory"),
+    [
+        ("restricted_to_departments", "department_id", DepartmentFactory),
+        ("restricted_to_locations", "location_id", LocationFactory),
+        ("restricted_to_groups", "group_id", GroupFactory),
+    ],
+)
+def test_each_restriction_row_added_swapped_or_removed_changes_the_version(
+    catalog, field, column, factory
+):
+    """Swapping one row for another keeps the number of rows and the highest
+    page log id; it must still start a new version."""
+    first, second = factory(), factory()
+    rows = _through(field).objects.filter(servicepage_id=catalog["laptop"].pk)
+    assert _changes_the_version(
+        lambda: rows.model.objects.create(
+            servicepage_id=catalog["laptop"].pk, **{column: first.pk}
+        )
+    )
+    assert _changes_the_version(lambda: rows.update(**{column: second.pk}))
+    assert _changes_the_version(rows.delete)
+
+
+def test_without_a_version_row_nothing_is_cached(catalog, employee):
+    from django.http import QueryDict
+
+    from catalog.models import CatalogVersion
+    from catalog.selectors.catalog import listing_cache_key
+
+    CatalogVersion.objects.all().delete()
+    assert listing_cache_key(user=employee, params=QueryDict()) is None
+    # The next change makes the row again, with a new token.
+    catalog["laptop"].unpublish()
+    assert listing_cache_key(user=employee, params=QueryDict()) is not None

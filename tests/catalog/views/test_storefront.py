@@ -235,7 +235,9 @@ def listing_of(content: bytes) -> str:
 def test_repeated_listing_is_served_from_the_cache(
     employee_client, catalog, django_assert_max_num_queries
 ):
-    employee_client.get("/services/computers/?miss=0")  # warm per-process caches
+    # Warm per-process caches with another list (junk parameters would share
+    # the entry under test).
+    employee_client.get("/services/computers/?sort=name")
     with django_assert_max_num_queries(20) as miss:
         first = employee_client.get("/services/computers/").content
     with django_assert_max_num_queries(20) as hit:
@@ -292,6 +294,56 @@ def test_cached_route_still_checks_who_is_asking(
     assert client.get(url).status_code == 200  # now in the route cache
     client.force_login(employee)
     assert client.get(url).status_code == 404
+
+
+def stored_keys() -> int:
+    return len(cache._cache)  # the local-memory backend's store
+
+
+def test_swapping_one_restriction_for_another_changes_the_cached_listing(
+    client, catalog, employee, finance_londoner, finance, sales
+):
+    """Same number of restriction rows, same highest page log id: only a real
+    version notices."""
+    client.force_login(employee)
+    assert "finance system" not in client.get("/services/").content.decode()
+    client.force_login(finance_londoner)
+    assert "finance system" in client.get("/services/").content.decode()
+    through = catalog["finance_system"].restricted_to_departments.through
+    through.objects.filter(department=finance).update(department=sales)
+    assert "finance system" not in client.get("/services/").content.decode()
+    client.force_login(employee)
+    assert "finance system" in client.get("/services/").content.decode()
+
+
+def test_junk_parameters_share_one_cache_entry(employee_client, catalog):
+    first = employee_client.get("/services/?price=under-100&utm_source=mail")
+    stored = stored_keys()
+    for junk in ("utm_source=news", "x=1&y=2", "fbclid=abc", "price=under-100"):
+        response = employee_client.get(f"/services/?{junk}&price=under-100")
+        assert listing_of(response.content) == listing_of(first.content)
+    assert stored_keys() == stored
+    assert "utm_source" not in listing_of(first.content)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["price=bogus", "sort=relevance", "category=999999", "page=7", "page=x"],
+)
+def test_a_list_no_filter_accepts_is_not_cached(employee_client, catalog, query):
+    employee_client.get("/services/")  # the usual list, for comparison
+    stored = stored_keys()
+    assert employee_client.get(f"/services/?{query}").status_code == 200
+    assert stored_keys() == stored
+
+
+def test_pages_of_a_cached_listing_link_without_junk(
+    employee_client, catalog, settings
+):
+    settings.CATALOG_PAGE_SIZE = 1
+    html = employee_client.get("/services/?ref=mail&sort=name").content.decode()
+    assert 'href="?sort=name&amp;page=2"' in html
+    assert "ref=mail" not in listing_of(html.encode())
 
 
 def test_search_results_offer_best_match_first(employee_client, catalog):
