@@ -170,6 +170,9 @@ def tamper(sql, params=()):
     on PostgreSQL (elsewhere there is no trigger)."""
     with connection.cursor() as cursor:
         if ON_PG:
+            # ALTER TABLE refuses while the test's transaction still has
+            # foreign-key checks pending on the table: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(
                 "ALTER TABLE catalog_requestevent "
                 "DISABLE TRIGGER catalog_requestevent_no_update_delete"
@@ -180,6 +183,7 @@ def tamper(sql, params=()):
                 "ALTER TABLE catalog_requestevent "
                 "ENABLE TRIGGER catalog_requestevent_no_update_delete"
             )
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def attacker_hash(row: dict, *, key: str | None = None) -> str:
