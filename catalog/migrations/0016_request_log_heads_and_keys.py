@@ -12,9 +12,7 @@ from django.db.models import Exists, OuterRef, Subquery
 def heads_from_log(apps, schema_editor):
     ServiceRequest = apps.get_model("catalog", "ServiceRequest")
     RequestEvent = apps.get_model("catalog", "RequestEvent")
-    last = RequestEvent.objects.filter(request_id=OuterRef("pk")).order_by(
-        "-sequence"
-    )
+    last = RequestEvent.objects.filter(request_id=OuterRef("pk")).order_by("-sequence")
     ServiceRequest.objects.filter(Exists(last)).update(
         log_sequence=Subquery(last.values("sequence")[:1]),
         log_hash=Subquery(last.values("hash")[:1]),
