@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from catalog import permissions
 from catalog.business_time import BusinessClock, CalendarNeverOpen
 from catalog.exceptions import CatalogError, InvalidInput
 from catalog.forms_admin import ACTION_FORMS, CalendarPreviewForm
@@ -85,6 +86,11 @@ def _back_to_queue(request):
 
 @require_POST
 def queue_assign(request):
+    # Refuse before reading the form: otherwise anyone with admin access was told
+    # "Nothing to change" (or which items they failed to pick).
+    permissions.require(
+        permissions.can_work_requests(request.user), "Only fulfillers assign items."
+    )
     item_ids = [pk for pk in request.POST.getlist("items") if pk.isdigit()]
     choice = request.POST.get("assignee", "")
     if choice == "me":
