@@ -134,3 +134,16 @@ def test_a_locked_login_is_explained_and_an_administrator_releases_it(
 
     login(tab, "employee")
     expect(tab.get_by_role("link", name="My requests")).to_be_visible()
+
+
+def test_an_editor_sees_the_userbar_under_the_strict_policy(
+    watched, login, settings, live_server
+):
+    # The userbar loads the admin's files from the admin's base URL: in
+    # production that is the portal's own origin.
+    settings.WAGTAILADMIN_BASE_URL = live_server.url
+    tab = watched()
+    login(tab, "editor")
+    visit(tab, "/services/computers/second-monitor/")
+    expect(tab.locator("wagtail-userbar")).to_be_attached()
+    visit(tab)
