@@ -21,13 +21,16 @@ Nothing in the code updates or deletes events; on PostgreSQL a trigger refuses i
 as well.
 """
 
+import functools
 import hashlib
 import hmac
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -150,25 +153,36 @@ def event_hash(event: RequestEvent, *, key: bytes | None = None) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-def _canonical(model, name: str, value):
-    if value is None:
-        return None
-    field = model._meta.get_field(name)
-    if isinstance(field, models.DecimalField):
-        return str(Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places)))
-    if isinstance(field, models.DateTimeField):
-        return _canonical_time(value)
-    if isinstance(field, models.JSONField):
-        return _json_value(value)
-    return value
+@functools.cache
+def _columns(model, names: tuple) -> list[tuple[str, str, Callable]]:
+    """(name, attribute, canonical form) of each field, worked out once."""
+    columns = []
+    for name in names:
+        field = model._meta.get_field(name)
+        if isinstance(field, models.DecimalField):
+            step = Decimal(1).scaleb(-field.decimal_places)
+            form = functools.partial(_canonical_decimal, step=step)
+        elif isinstance(field, models.DateTimeField):
+            form = _canonical_time
+        elif isinstance(field, models.JSONField):
+            form = _json_value
+        else:
+            form = None
+        columns.append((name, field.attname, form))
+    return columns
+
+
+def _canonical_decimal(value, *, step: Decimal) -> str:
+    return str(Decimal(value).quantize(step))
 
 
 def _row_state(row, names) -> dict:
-    model = type(row)
-    return {
-        name: _canonical(model, name, getattr(row, model._meta.get_field(name).attname))
-        for name in names
-    }
+    """The fields' values in the form the snapshot keeps them (JSON's)."""
+    state = {}
+    for name, attname, form in _columns(type(row), tuple(names)):
+        value = getattr(row, attname)
+        state[name] = form(value) if form is not None and value is not None else value
+    return state
 
 
 def request_snapshot(request: ServiceRequest, items) -> dict:
@@ -295,6 +309,25 @@ def heads_bulk_set(requests, events) -> None:
 # --- Verification ---------------------------------------------------------------------
 
 
+_EVENT_COLUMNS = (
+    "id",
+    "request_id",
+    "item_id",
+    "sequence",
+    "name",
+    "actor_id",
+    "actor_name",
+    "created_at",
+    "from_state",
+    "to_state",
+    "note",
+    "data",
+    "previous_hash",
+    "hash",
+    "scheme",
+)
+
+
 @dataclass(frozen=True)
 class BrokenLink:
     """Something in the log, or in the rows it covers, that is not as written.
@@ -332,11 +365,15 @@ def request_log_verify(*, request_ids=None, chunk_size: int = 5000):
         ).order_by("request_id", "line_number"):
             items[item.request_id].append(item)
         events = defaultdict(list)
-        for event in (
+        # Plain rows, not model instances: building millions of those (with their
+        # signals) would cost more than hashing them.
+        for row in (
             RequestEvent.objects.filter(request_id__gte=low, request_id__lte=high)
             .order_by("request_id", "sequence")
+            .values(*_EVENT_COLUMNS)
             .iterator(chunk_size=chunk_size)
         ):
+            event = SimpleNamespace(pk=row["id"], **row)
             events[event.request_id].append(event)
         for request in batch:
             yield from _verify_request(
