@@ -11,6 +11,8 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from catalog.exceptions import NotFoundForUser
+from catalog.forms import PlainTextMixin
+from catalog.ids import parse_id
 from catalog.models import (
     CategoryPage,
     CostCentre,
@@ -49,8 +51,28 @@ SORTS = {
 }
 
 
+class FilterForm(PlainTextMixin, forms.Form):
+    """The form of every FilterSet here: text refused the house's way."""
+
+
+class IdModelChoiceField(django_filters.fields.ModelChoiceField):
+    """A choice by id: anything that isn't an id (junk, or a number too large
+    for the database's integers) is "choose from the list", never a query."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and parse_id(value) is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class IdModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = IdModelChoiceField
+
+
 class ServiceFilter(django_filters.FilterSet):
-    category = django_filters.ModelChoiceFilter(
+    category = IdModelChoiceFilter(
         queryset=CategoryPage.objects.live().order_by("title"),
         method="filter_category",
         empty_label="All categories",
@@ -83,6 +105,7 @@ class ServiceFilter(django_filters.FilterSet):
     class Meta:
         model = ServicePage
         fields = []
+        form = FilterForm
 
     def __init__(self, *args, category=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,6 +161,7 @@ class RequestFilter(django_filters.FilterSet):
     class Meta:
         model = ServiceRequest
         fields = []
+        form = FilterForm
 
     def filter_status(self, queryset, name, value):
         if not value:
@@ -201,14 +225,20 @@ class QueueFilter(django_filters.FilterSet):
         widget=forms.CheckboxSelectMultiple,
         label="Status",
     )
-    group = django_filters.ModelChoiceFilter(
+    group = IdModelChoiceFilter(
         queryset=None,
         field_name="fulfilment_group",
         empty_label="All my teams",
         label="Team",
     )
     service = django_filters.CharFilter(
-        field_name="service_name", lookup_expr="icontains", label="Service"
+        field_name="service_name",
+        lookup_expr="icontains",
+        label="Service",
+        # Service names are at most 255 characters; SQLite refuses a LIKE
+        # pattern over 50,000 bytes.
+        max_length=255,
+        error_messages={"max_length": "Type at most 255 characters of its name."},
     )
     assignee = django_filters.ChoiceFilter(
         choices=[],
@@ -244,6 +274,7 @@ class QueueFilter(django_filters.FilterSet):
     class Meta:
         model = RequestItem
         fields = []
+        form = FilterForm
 
     def __init__(self, *args, user, groups, people, now, **kwargs):
         super().__init__(*args, **kwargs)
@@ -409,7 +440,12 @@ class NamedChoiceField(django_filters.fields.ChoiceField):
     def valid_value(self, value):
         if super().valid_value(value):
             return True
-        if self.also_known is not None and len(value) <= 255 and self.also_known(value):
+        if (
+            self.also_known is not None
+            and len(value) <= 255
+            and "\x00" not in value
+            and self.also_known(value)
+        ):
             self.choices = [*self.choices, (value, value)]
             return True
         return False
@@ -504,6 +540,7 @@ class ReportFilter(django_filters.FilterSet):
     class Meta:
         model = ItemFact
         fields = []
+        form = FilterForm
 
     def __init__(self, data=None, *, scope, whole_company_viewer: bool, **kwargs):
         super().__init__(data, **kwargs)

@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from catalog.services.text import NUL_MESSAGE
+
 FIELD_PREFIX = "q_"
 YES_NO_CHOICES = [("yes", "Yes"), ("no", "No")]
 
@@ -95,7 +97,21 @@ def _field_for(block_type: str, spec) -> forms.Field:
     raise ValueError(f"Unknown question type {block_type!r}")
 
 
-class RequestForm(forms.Form):
+class PlainTextMixin:
+    """For every form people type into: Django's text fields refuse a NUL byte
+    (PostgreSQL can't store one); this makes the refusal say what to do, in the
+    same words as ``catalog.services.text.clean_text``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.error_messages = {
+                **field.error_messages,
+                "null_characters_not_allowed": NUL_MESSAGE,
+            }
+
+
+class RequestForm(PlainTextMixin, forms.Form):
     """The questions of one service. Pass ``questions`` as the page's
     ``request_questions`` (key, bound block) pairs."""
 

@@ -13,13 +13,14 @@ from django import forms
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from catalog.business_time import CalendarSpec
+from catalog.forms import PlainTextMixin
 from catalog.models import BusinessCalendar
 
 NOTE_ROWS = {"rows": 3}
 MAX_NOTE = 4000
 
 
-class ItemActionForm(forms.Form):
+class ItemActionForm(PlainTextMixin, forms.Form):
     """Every action carries the status the person saw, so a move made from a
     page that is out of date is refused instead of undoing someone's work."""
 
@@ -106,7 +107,7 @@ class CancelForm(ItemActionForm):
     )
 
 
-class WorkNoteForm(forms.Form):
+class WorkNoteForm(PlainTextMixin, forms.Form):
     text = forms.CharField(
         label="Work note (internal)",
         required=False,
@@ -116,7 +117,7 @@ class WorkNoteForm(forms.Form):
     )
 
 
-class CommentForm(forms.Form):
+class CommentForm(PlainTextMixin, forms.Form):
     text = forms.CharField(
         label="Comment to the requester",
         required=False,
@@ -141,7 +142,7 @@ ACTION_FORMS = {
 # --- Calendars ----------------------------------------------------------------------
 
 
-class CalendarPreviewForm(forms.Form):
+class CalendarPreviewForm(PlainTextMixin, forms.Form):
     calendar = forms.ModelChoiceField(
         queryset=BusinessCalendar.objects.order_by("name"),
         empty_label="Choose a calendar",

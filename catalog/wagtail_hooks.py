@@ -317,13 +317,55 @@ def register_catalog_admin_urls():
         ),
         path("queue/", queue.queue, name="queue"),
         path("queue/assign/", queue.queue_assign, name="queue_assign"),
-        path("queue/items/<int:item_id>/", queue.queue_item, name="queue_item"),
+        path("queue/items/<id:item_id>/", queue.queue_item, name="queue_item"),
         path(
-            "queue/items/<int:item_id>/<slug:action>/",
+            "queue/items/<id:item_id>/<slug:action>/",
             queue.queue_item_action,
             name="queue_item_action",
         ),
     ]
+
+
+# --- People with requests are deactivated, never deleted --------------------------
+
+KEPT_RECORDS = (
+    "{names} can't be deleted: their requests, approvals and other records are "
+    "kept as the record of what was ordered and delivered. To stop someone "
+    "signing in, deactivate their account instead: edit it, untick “Active” "
+    "and save."
+)
+
+
+@hooks.register("before_delete_user")
+def refuse_deleting_people_with_records(request, user):
+    """The database would refuse (those records PROTECT the person): say why
+    and what to do instead, before the confirmation page is even shown."""
+    from django.shortcuts import redirect
+
+    from catalog.selectors.people import display_name, kept_records_of
+
+    if kept_records_of(user):
+        messages.error(request, KEPT_RECORDS.format(names=display_name(user)))
+        return redirect("wagtailusers_users:edit", user.pk)
+    return None
+
+
+@hooks.register("before_bulk_action")
+def refuse_bulk_deleting_people_with_records(request, action_type, objects, action):
+    from django.contrib.auth import get_user_model
+    from django.shortcuts import redirect
+    from django.utils.text import get_text_list
+
+    from catalog.selectors.people import display_name, kept_records_of
+
+    if action_type != "delete" or action.model is not get_user_model():
+        return None
+    kept = [person for person in objects if kept_records_of(person)]
+    if not kept:
+        return None
+    names = get_text_list([display_name(person) for person in kept], "and")
+    messages.error(request, f"Nobody was deleted. {KEPT_RECORDS.format(names=names)}")
+    return redirect("wagtailusers_users:index")
 
 
 @hooks.register("register_catalog_setup_menu_item")

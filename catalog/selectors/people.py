@@ -56,7 +56,8 @@ def display_name(user) -> str:
 def people_matching(people, query: str):
     """``people`` whose name or username contains every word of ``query``."""
     words = (query or "").split()[:4]
-    if not words:
+    if not words or "\x00" in query:
+        # Nobody's name has a NUL byte, and PostgreSQL can't even compare one.
         return people.none()
     for word in words:
         word = word[:60]
@@ -70,3 +71,19 @@ def people_matching(people, query: str):
 
 def active_people():
     return get_user_model().objects.filter(is_active=True)
+
+
+def kept_records_of(person) -> bool:
+    """True if deleting ``person`` would take records the portal keeps with it
+    (requests they ordered or received, approvals, log entries, closed bills):
+    those refer to people with ``PROTECT``, so the database would refuse. Asks
+    Django's own deletion collector, so a new protected link is covered too."""
+    from django.db import router
+    from django.db.models.deletion import Collector, ProtectedError, RestrictedError
+
+    collector = Collector(using=router.db_for_write(type(person)))
+    try:
+        collector.collect([person])
+    except (ProtectedError, RestrictedError):
+        return True
+    return False

@@ -4,6 +4,11 @@ accepted, so every form answers the same way."""
 from catalog.exceptions import InvalidInput
 
 MAX_NOTE_LENGTH = 4000
+# PostgreSQL can't store a NUL byte; it usually arrives pasted from another program.
+NUL_MESSAGE = (
+    "This contains a hidden character we can't store (a null byte). Type the "
+    "text again, or paste it as plain text."
+)
 
 
 def clean_text(text: str, *, field: str = "note", required: str = "") -> str:
@@ -12,9 +17,7 @@ def clean_text(text: str, *, field: str = "note", required: str = "") -> str:
     when ``required`` (the message that asks for it) is given."""
     text = (text or "").strip()
     if "\x00" in text:
-        raise InvalidInput(
-            {field: ["Remove the unusual characters (such as a null byte)."]}
-        )
+        raise InvalidInput({field: [NUL_MESSAGE]})
     if len(text) > MAX_NOTE_LENGTH:
         raise InvalidInput(
             {

@@ -11,6 +11,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from catalog import permissions
 from catalog.exceptions import InvalidInput
+from catalog.forms import PlainTextMixin
 from catalog.models import BillClosing, CostCentre
 from catalog.selectors.reporting.bill import bill_default_month, bill_month
 from catalog.services.billing import bills_close_month
@@ -19,7 +20,7 @@ from catalog.views.queue import error_summary
 RECENT_CLOSINGS = 20
 
 
-class BillCloseForm(forms.Form):
+class BillCloseForm(PlainTextMixin, forms.Form):
     month = forms.CharField(
         label="Month",
         help_text="The month to close, as year and month (e.g. 2026-10). Only "

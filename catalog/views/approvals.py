@@ -13,6 +13,7 @@ from django.utils.text import get_text_list
 from django.views.decorators.http import require_POST
 
 from catalog.exceptions import ApprovalRefused, InvalidInput
+from catalog.ids import parse_id
 from catalog.selectors.approvals import (
     approval_step_for,
     approvals_decided_by,
@@ -30,7 +31,7 @@ from catalog.services.approvals import (
     approval_delegation_remove,
     request_approvals_decide,
 )
-from catalog.views.forms import DecisionForm, SubstituteForm
+from catalog.views.forms import DecisionForm, SubstituteForm, person_search
 
 
 def _step_prefix(step_id: int) -> str:
@@ -158,12 +159,11 @@ def _add_errors(form, exc: InvalidInput) -> None:
 
 def substitutes(request):
     source = request.POST if request.method == "POST" else request.GET
-    query = source.get("q", "").strip()[:200]
-    chosen = source.get("substitute", "")
+    query = person_search(request, source.get("q", ""))
     people = substitute_candidates(
         user=request.user,
         query=query,
-        chosen_id=int(chosen) if chosen.isdigit() and len(chosen) < 12 else None,
+        chosen_id=parse_id(source.get("substitute")),
     )
     if request.method == "POST":
         form = SubstituteForm(request.POST, people=people)

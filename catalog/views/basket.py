@@ -14,6 +14,7 @@ from catalog.exceptions import (
     ServiceNotOrderable,
 )
 from catalog.forms import RequestForm, initial_from_answers
+from catalog.ids import parse_id
 from catalog.permissions import can_order_on_behalf
 from catalog.selectors.basket import basket_line_for, basket_review
 from catalog.selectors.catalog import visible_services
@@ -28,7 +29,7 @@ from catalog.services.basket import (
     basket_line_update,
 )
 from catalog.services.checkout import request_submit
-from catalog.views.forms import CheckoutForm
+from catalog.views.forms import CheckoutForm, person_search
 
 
 def _quantity_context(exc: InvalidAnswers, data) -> dict:
@@ -105,12 +106,11 @@ def basket_line_delete(request, line_id: int):
 
 def checkout(request):
     source = request.POST if request.method == "POST" else request.GET
-    query = source.get("for_q", "").strip()[:200]
-    chosen = source.get("requested_for", "")
+    query = person_search(request, source.get("for_q", ""))
     people = people_to_order_for(
         user=request.user,
         query=query,
-        chosen_id=int(chosen) if chosen.isdigit() and len(chosen) < 12 else None,
+        chosen_id=parse_id(source.get("requested_for")),
     )
     form_options = {
         "people": people,
@@ -168,11 +168,14 @@ def _checkout_page(request, form, *, query, form_options=None, status=200):
             },
         )
         recipient = request.user
+        stale = False
     else:
+        stale = form.hidden_errors_as_stale()
         # Always confirm against what is on screen now.
         form.data = form.data.copy()
         form.data["fingerprint"] = review.fingerprint
         form.data["basket"] = review.basket.pk
+        form.data["for_q"] = query
         recipient = form.cleaned_data.get("requested_for") or request.user
     return render(
         request,
@@ -181,6 +184,7 @@ def _checkout_page(request, form, *, query, form_options=None, status=200):
             "review": review,
             "form": form,
             "may_choose": can_order_on_behalf(request.user),
+            "stale": stale,
             "for_q": query,
             "recipient": recipient,
             "recipient_cost_centre": default_cost_centre(recipient),

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from catalog.exports import Sheet, csv_response, sheets_as_rows, xlsx_response
+from catalog.forms import PlainTextMixin
 from catalog.selectors.reporting.bill import Bill, BillPage, bill_items, bill_page
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -22,7 +23,7 @@ class MonthInput(forms.TextInput):
     input_type = "month"
 
 
-class BillForm(forms.Form):
+class BillForm(PlainTextMixin, forms.Form):
     """The cost centre and month picker, for showing it with its errors (the
     selector reads the same parameters)."""
 

@@ -7,13 +7,33 @@ reason), the form leaves it to the service, so each rule is written once.
 """
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 
+from catalog.forms import PlainTextMixin
+from catalog.ids import MAX_ID_DIGITS
 from catalog.models import CostCentre
 from catalog.selectors.people import display_name
 from catalog.services.checkout import MAX_REASON_LENGTH
+from catalog.services.text import NUL_MESSAGE
 
 CHOOSE_FROM_LIST = "Choose a person from the list."
+MAX_SEARCH_LENGTH = 200
+STALE_CHECKOUT = (
+    "This page was out of date or incomplete, so nothing was submitted and your "
+    "basket is as you left it. Check the details below and submit again, or go "
+    "back to your basket."
+)
+
+
+def person_search(request, text: str) -> str:
+    """The words typed to find a person, trimmed; none (and a message saying
+    what to do) when they hold a character no name can have."""
+    text = (text or "").strip()[:MAX_SEARCH_LENGTH]
+    if "\x00" in text:
+        messages.error(request, f"We couldn't search for that name. {NUL_MESSAGE}")
+        return ""
+    return text
 
 
 def _person_label(person, *, viewer=None) -> str:
@@ -53,8 +73,10 @@ class PersonChoiceField(forms.ModelChoiceField):
         ]
 
 
-class CheckoutForm(forms.Form):
-    basket = forms.IntegerField(widget=forms.HiddenInput)
+class CheckoutForm(PlainTextMixin, forms.Form):
+    basket = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=1, max_value=10**MAX_ID_DIGITS - 1
+    )
     fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64)
     requested_for = PersonChoiceField(
         label="Who is it for?",
@@ -87,8 +109,23 @@ class CheckoutForm(forms.Form):
             # Only ever for themselves: nothing to choose.
             field.widget = forms.HiddenInput()
 
+    def hidden_errors_as_stale(self) -> bool:
+        """Errors in the hidden fields (a page kept open too long, or altered)
+        mean nothing a person can correct in a field: replace them with one
+        message saying what happened. True if there were any."""
+        stale = [
+            name
+            for name in list(self.errors)
+            if name in self.fields and self[name].is_hidden
+        ]
+        for name in stale:
+            del self.errors[name]
+        if stale:
+            self.add_error(None, STALE_CHECKOUT)
+        return bool(stale)
 
-class DecisionForm(forms.Form):
+
+class DecisionForm(PlainTextMixin, forms.Form):
     """Approve or decline one item, or a whole request. The reason is required
     to decline; the approval service says so."""
 
@@ -110,7 +147,7 @@ class DecisionForm(forms.Form):
         return self.cleaned_data["decision"] == "approve"
 
 
-class SubstituteForm(forms.Form):
+class SubstituteForm(PlainTextMixin, forms.Form):
     substitute = PersonChoiceField(
         label="Who decides for you while you're away?",
         error_messages={
@@ -151,7 +188,7 @@ RATING_CHOICES = [
 ]
 
 
-class RatingForm(forms.Form):
+class RatingForm(PlainTextMixin, forms.Form):
     # A plain text value: the rating service checks the range and says how.
     rating = forms.CharField(
         label="How did we do?",
@@ -165,13 +202,13 @@ class RatingForm(forms.Form):
     )
 
 
-class NoteForm(forms.Form):
+class NoteForm(PlainTextMixin, forms.Form):
     text = forms.CharField(
         label="Add a comment", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )
 
 
-class RemovalForm(forms.Form):
+class RemovalForm(PlainTextMixin, forms.Form):
     reason = forms.CharField(
         label="Why don't you need it any more?", required=False, max_length=4000
     )

@@ -23,6 +23,7 @@ from catalog import permissions
 from catalog.business_time import BusinessClock, CalendarNeverOpen
 from catalog.exceptions import CatalogError, InvalidInput
 from catalog.forms_admin import ACTION_FORMS, CalendarPreviewForm
+from catalog.ids import parse_id
 from catalog.models import ItemStatus
 from catalog.selectors.queue import fulfilment_queue, item_work
 from catalog.services import fulfilment
@@ -91,12 +92,15 @@ def queue_assign(request):
     permissions.require(
         permissions.can_work_requests(request.user), "Only fulfillers assign items."
     )
-    item_ids = [pk for pk in request.POST.getlist("items") if pk.isdigit()]
+    item_ids = [parse_id(pk) for pk in request.POST.getlist("items")]
+    if None in item_ids:
+        messages.error(request, "Tick the items to assign from the list.")
+        return _back_to_queue(request)
     choice = request.POST.get("assignee", "")
     if choice == "me":
         assignee_id = request.user.pk
-    elif choice.isdigit():
-        assignee_id = int(choice)
+    elif parse_id(choice):
+        assignee_id = parse_id(choice)
     elif choice in ("", "none"):
         assignee_id = None
     else:
@@ -275,7 +279,7 @@ def _call(action: str, item_id: int, actor, data: dict) -> str:
     """Run the service behind ``action``; returns the success message."""
     expected = data.get("expected_status") or None
     if action == "assign":
-        assignee_id = int(data["assignee"]) if data.get("assignee") else None
+        assignee_id = parse_id(data.get("assignee"))
         fulfilment.items_assign(
             item_ids=[item_id], assignee_id=assignee_id, actor=actor
         )

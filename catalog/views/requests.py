@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from catalog.exceptions import CatalogError, InvalidInput
+from catalog.ids import parse_id
 from catalog.models import ItemStatus
 from catalog.selectors.requests import (
     held_services,
@@ -19,6 +20,14 @@ from catalog.services.fulfilment import (
     request_comment_add,
 )
 from catalog.views.forms import NoteForm, RatingForm, RemovalForm
+
+
+def _refusal_text(exc: CatalogError) -> str:
+    """A refusal as one message: for bad input, what to change rather than
+    "check the details below" on a page whose form has no such details."""
+    if isinstance(exc, InvalidInput):
+        return " ".join(error for errors in exc.errors.values() for error in errors)
+    return exc.message
 
 
 def request_list(request):
@@ -72,10 +81,11 @@ def item_cancel_view(request, item_id: int):
             item_id=item_id, actor=request.user, note=request.POST.get("note", "")
         )
     except CatalogError as exc:
-        messages.error(request, exc.message)
-        request_id = request.POST.get("request_id", "")
-        if request_id.isdigit():
-            return redirect("catalog:request_detail", request_id=int(request_id))
+        # Shown on the request page: what was wrong, in the field's own words.
+        messages.error(request, _refusal_text(exc))
+        request_id = parse_id(request.POST.get("request_id"))
+        if request_id:
+            return redirect("catalog:request_detail", request_id=request_id)
         return redirect("catalog:request_list")
     messages.success(request, f"{item.number} {item.service_name} was cancelled.")
     return redirect("catalog:request_detail", request_id=item.request_id)
@@ -93,14 +103,15 @@ def my_services(request):
 def my_service_remove(request, item_id: int):
     form = RemovalForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Keep the reason under 4,000 characters.")
+        for error in form.errors.get("reason", []):
+            messages.error(request, error)
         return redirect("catalog:my_services")
     try:
         removal = held_service_removal_request(
             item_id=item_id, actor=request.user, reason=form.cleaned_data["reason"]
         )
     except CatalogError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, _refusal_text(exc))
         return redirect("catalog:my_services")
     messages.success(
         request, f"We've received your request {removal.number} to remove it."

@@ -7,11 +7,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from catalog.exceptions import CatalogError, InvalidInput
+from catalog.forms import PlainTextMixin
 from catalog.selectors.reporting import services as figures
 from catalog.services.catalog_changes import REASON_MAX_LENGTH, service_suspend_request
 
 
-class SuspendForm(forms.Form):
+class SuspendForm(PlainTextMixin, forms.Form):
     reason = forms.CharField(
         label="Why can't it be ordered?",
         help_text="Customers see this on the service page.",

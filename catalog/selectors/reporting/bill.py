@@ -640,7 +640,7 @@ def bill_month(value: str | None, *, today: date | None = None) -> MonthChoice:
         if len(year) != 4 or not year.isdigit() or not number.isdigit():
             raise ValueError
         month = date(int(year), int(number), 1)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a 30-digit month
         return MonthChoice(
             default,
             error="Enter the month as year and month, for example "
