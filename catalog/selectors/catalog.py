@@ -328,7 +328,8 @@ def service_by_path(*, index, category_slug: str, service_slug: str):
     """The (category, service) pages at /services/<category>/<service>/, or None.
 
     Cached per catalog version: publishing, unpublishing, moving or deleting any
-    page starts a new version, so a cached page is never older than what is live.
+    page (or new delivery figures) starts a new version, so a cached page is
+    never older than what is live.
     Whether the person may see it is checked on every request, after this.
     """
     version = catalog_version()
@@ -339,8 +340,8 @@ def service_by_path(*, index, category_slug: str, service_slug: str):
         category = (
             CategoryPage.objects.child_of(index).filter(slug=category_slug).first()
         )
-        # The page's delivery figures come along (at most an hour old in the
-        # cache; they change once a day).
+        # The page's delivery figures come along (new figures start a new
+        # catalog version, like any page change).
         service = (
             ServicePage.objects.child_of(category)
             .select_related("delivery_stats")

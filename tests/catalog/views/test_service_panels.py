@@ -270,30 +270,22 @@ def test_too_little_data_is_said(employee_client, catalog):
     assert "Recently:" not in html
 
 
-def test_new_figures_reach_a_cached_listing_within_ten_minutes(
-    employee_client, laptop_stats
-):
+def test_new_figures_reach_a_cached_listing_at_once(employee_client, laptop_stats):
     assert LAPTOP_LINE in employee_client.get("/services/computers/").content.decode()
     ServiceDeliveryStats.objects.filter(pk=laptop_stats.pk).update(
         median_days=Decimal("4.0"), computed_on=date(2026, 5, 11)
     )
-    # The listing's HTML is cached, at most for ten minutes…
+    # New figures start a new catalog version, so the cached listing is not read.
     html = employee_client.get("/services/computers/").content.decode()
-    assert LAPTOP_LINE in html
-    with time_machine.travel(NOW + timedelta(minutes=11), tick=False):
-        html = employee_client.get("/services/computers/").content.decode()
     assert "Recently: half delivered within 4 working days" in html
 
 
-def test_new_figures_reach_a_service_page_within_the_hour(
-    employee_client, laptop_stats
-):
+def test_new_figures_reach_a_service_page_at_once(employee_client, laptop_stats):
     assert LAPTOP_LINE in employee_client.get(LAPTOP_URL).content.decode()
     ServiceDeliveryStats.objects.filter(pk=laptop_stats.pk).update(
         median_days=Decimal("4.0"), computed_on=date(2026, 5, 11)
     )
-    with time_machine.travel(NOW + timedelta(minutes=61), tick=False):
-        html = employee_client.get(LAPTOP_URL).content.decode()
+    html = employee_client.get(LAPTOP_URL).content.decode()
     assert "Recently: half delivered within 4 working days" in html
 
 
