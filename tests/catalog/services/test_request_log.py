@@ -736,3 +736,20 @@ def test_application_role_cannot_rewrite_history(logged_request):
             cursor.execute("RESET ROLE")
     assert logged_request.events.count() == 4
     assert findings() == []
+
+
+def auditor_sql(upto_id: int) -> str:
+    """The auditor's query from docs/security.md, for an anchor's event id."""
+    page = (Path(django_settings.BASE_DIR) / "docs" / "security.md").read_text()
+    sql = page.split("```sql\nSELECT encode(sha256", 1)[1].split("```", 1)[0]
+    return ("SELECT encode(sha256" + sql).replace("184467", str(int(upto_id)))
+
+
+@pytest.mark.skipif(not ON_PG, reason="the auditor's query is PostgreSQL's")
+def test_the_auditors_query_gives_the_anchors_digest(logged_request, employee, catalog):
+    order(employee, catalog, "password", reason="Locked out again.")
+    upto, _, digest = take_anchor().partition(":")
+    event_append(request=logged_request, name="request.commented", note="Later")
+    with connection.cursor() as cursor:
+        cursor.execute(auditor_sql(int(upto)))
+        assert cursor.fetchone()[0] == digest
