@@ -1,8 +1,9 @@
 """The strict Content-Security-Policy against the real pages: an employee orders
 and follows the request, an executive opens the dashboard (charts drawn) and the
-bill, and the browser reports no violation anywhere. Then the lock-out: a login
-refused after too many wrong passwords, and a people administrator releasing it
-in the admin. Screenshots of both to review."""
+bill, an editor sees the userbar, and the browser reports no violation anywhere;
+the admin, under its own policy, neither. Then the lock-out: a login refused
+after too many wrong passwords, and an administrator releasing it in the admin.
+Screenshots of both to review."""
 
 import re
 
@@ -10,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from catalog.demo.history import history_generate
+from catalog.models import ServicePage
 
 pytestmark = pytest.mark.browser
 
@@ -108,7 +110,7 @@ def test_the_executive_pages_and_charts_run_under_the_strict_policy(
 
 
 def test_a_locked_login_is_explained_and_an_administrator_releases_it(
-    watched, new_page, login, admin_login, screenshot
+    watched, login, admin_login, screenshot
 ):
     tab = watched()
     for _ in range(5):
@@ -121,15 +123,16 @@ def test_a_locked_login_is_explained_and_an_administrator_releases_it(
     visit(tab)
     screenshot(tab, "security1-login-locked")
 
-    admin = new_page()
+    admin = watched()
     admin_login(admin, "admin")
-    admin.goto("/admin/security/locked-logins/")
+    visit(admin, "/admin/security/locked-logins/")
     row = admin.locator("tr", has_text="employee")
     expect(row).to_contain_text("127.0.0.1")
     expect(row).to_contain_text("6")
     screenshot(admin, "security2-locked-logins")
     row.get_by_role("button", name="Unlock employee").click()
     expect(admin.get_by_text("No login is locked right now.")).to_be_visible()
+    visit(admin)
     screenshot(admin, "security3-locked-logins-released")
 
     login(tab, "employee")
@@ -147,3 +150,15 @@ def test_an_editor_sees_the_userbar_under_the_strict_policy(
     visit(tab, "/services/computers/second-monitor/")
     expect(tab.locator("wagtail-userbar")).to_be_attached()
     visit(tab)
+
+
+def test_the_admin_works_under_its_own_policy(watched, admin_login):
+    tab = watched()
+    admin_login(tab, "admin")
+    visit(tab, "/admin/")
+    service = ServicePage.objects.get(slug="second-monitor")
+    # The page editor (Draftail, the preview panel) and the fulfilment queue.
+    visit(tab, f"/admin/pages/{service.pk}/edit/")
+    expect(tab.get_by_role("button", name="Save draft")).to_be_visible()
+    visit(tab, "/admin/queue/")
+    visit(tab, "/admin/snippets/catalog/servicelevel/")
