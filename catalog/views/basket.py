@@ -45,7 +45,7 @@ def basket_add(request, service_id: int):
         line = basket_line_add(
             user=request.user, service_id=service_id, data=request.POST
         )
-    except ServiceNotOrderable as exc:
+    except (ServiceNotOrderable, BasketSubmitted) as exc:
         messages.error(request, exc.message)
         return redirect(visible_services(user=request.user).get(pk=service_id).url)
     except InvalidAnswers as exc:

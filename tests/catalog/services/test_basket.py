@@ -227,6 +227,22 @@ def test_an_add_after_checkout_sent_the_basket_goes_to_a_new_basket(
     assert sent_as_ordered(sent)
 
 
+def test_an_add_that_keeps_finding_sent_baskets_gives_up_and_says_so(
+    employee, catalog, monkeypatch
+):
+    add_laptop(employee, catalog)
+    seen = basket_get_or_create(user=employee)
+    sent = submit(employee, basket_review(user=employee))
+    monkeypatch.setattr(basket_service, "basket_get_or_create", lambda *, user: seen)
+
+    with pytest.raises(BasketSubmitted) as refused:
+        basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
+
+    assert sent.number in refused.value.message
+    assert sent_as_ordered(sent)
+    assert not Basket.objects.filter(status=Basket.Status.OPEN).exists()
+
+
 def test_an_edit_of_a_line_in_a_just_sent_basket_is_refused(employee, catalog):
     line = add_laptop(employee, catalog)
     basket_line_for(user=employee, line_id=line.pk)  # the edit page's read
