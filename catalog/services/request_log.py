@@ -454,19 +454,29 @@ def _verify_request(request, events, items, key: bytes):
 
 def _verify_rows(request, events, items, broken):
     first = events[0]
-    snapshot = first.data.get("snapshot") if first.name == "request.submitted" else None
-    if not isinstance(snapshot, dict):
+    snapshot = (
+        _data(first).get("snapshot") if first.name == "request.submitted" else None
+    )
+    if snapshot is None:
         # Logged before snapshots existed: the chain and head are all there is.
         return
-    current = _row_state(request, snapshot.get("request", {}).keys())
-    for name, logged in snapshot.get("request", {}).items():
+    try:
+        logged_request = _known(snapshot["request"], REQUEST_SNAPSHOT_FIELDS)
+        expected = {
+            state["line_number"]: _known(state, ITEM_SNAPSHOT_FIELDS)
+            for state in snapshot["items"]
+        }
+    except (KeyError, TypeError, AttributeError):
+        yield broken("its snapshot of the request is not one the portal writes", first)
+        return
+    current = _row_state(request, logged_request.keys())
+    for name, logged in logged_request.items():
         if not _agrees(name, current[name], logged):
             yield broken(_differs(request.number, name, current[name], logged))
-    expected = {state["line_number"]: dict(state) for state in snapshot["items"]}
     line_of: dict[int, int] = {}
     for event in events[1:]:
         if event.name == "item.created":
-            line_of[event.item_id] = event.data.get("line")
+            line_of[event.item_id] = _data(event).get("line")
         elif event.item_id is not None:
             state = expected.get(line_of.get(event.item_id))
             if state is None:
@@ -487,10 +497,20 @@ def _verify_rows(request, events, items, broken):
         yield broken(f"{request.number}-{line} is in the log but has no row")
 
 
+def _data(event) -> dict:
+    return event.data if isinstance(event.data, dict) else {}
+
+
+def _known(state: dict, names) -> dict:
+    """The snapshot's fields that are columns (in case one was dropped since)."""
+    return {name: value for name, value in state.items() if name in names}
+
+
 def _replay(state: dict, event) -> None:
     """What an event changed on its item's row: the one place that knows, kept
     in step with the services in catalog.services.fulfilment."""
     at = _canonical_time(event.created_at)
+    data = _data(event)
     if event.name == "item.status_changed":
         state["status"] = event.to_state
         state["status_changed_at"] = at
@@ -502,14 +522,12 @@ def _replay(state: dict, event) -> None:
         ):
             state["fulfilled_at"] = None
         state["hold_reason"] = (
-            event.data.get("hold_reason_id")
-            if event.to_state == ItemStatus.ON_HOLD
-            else None
+            data.get("hold_reason_id") if event.to_state == ItemStatus.ON_HOLD else None
         )
     elif event.name == "item.assigned":
-        state["assigned_to"] = event.data.get("assignee")
+        state["assigned_to"] = data.get("assignee")
     elif event.name == "item.rated":
-        state["rating"] = event.data.get("rating")
+        state["rating"] = data.get("rating")
         state["rating_comment"] = event.note
         state["rated_at"] = at
 

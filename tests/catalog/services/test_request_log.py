@@ -415,6 +415,16 @@ def test_a_chain_recomputed_with_a_guessed_key_is_caught(settings, employee, cat
     ]
 
 
+def test_a_recomputed_chain_with_a_mangled_snapshot_is_reported(logged_request):
+    def mangle(rows):
+        rows[0]["data"]["snapshot"] = {"request": "gone"}
+
+    rewrite_chain(logged_request, edit=mangle)
+    assert findings() == [
+        (1, "its snapshot of the request is not one the portal writes")
+    ]
+
+
 def take_anchor() -> str:
     out = io.StringIO()
     call_command("request_log_anchor", stdout=out)
