@@ -70,7 +70,8 @@ def _statements(apps, vendor, *, create):
     if vendor == "postgresql" and create:
         statements.append(POSTGRESQL_FUNCTION.format(version=version))
     for table in _tables(apps):
-        name = f"{table}_bumps_catalog_version"
+        # At most 61 characters: PostgreSQL cuts names at 63.
+        name = f"{table}_catalog_version"
         if vendor == "postgresql":
             sql = POSTGRESQL_CREATE if create else POSTGRESQL_DROP
             statements.append(sql.format(name=name, table=table, version=version))
