@@ -5,7 +5,7 @@ roles that keep the application from rewriting it.
 Tampering is done the way someone with write access to the database would: raw
 SQL, and hashes computed here from the algorithm docs/security.md describes. On
 PostgreSQL that person is the table owner, who can switch the append-only trigger
-off (the application's role cannot: see the role test at the end).
+off (the application's role cannot: see the role test below).
 """
 
 import hashlib
