@@ -383,7 +383,7 @@ def test_hold_records_the_reasons_policy_and_resume_clears_it(bare_item, fulfill
     ("reason_name", "note", "error"),
     [
         ("Waiting for the requester", "", "Tell the requester what you need"),
-        ("Waiting for the requester", "a\x00b", "unusual characters"),
+        ("Waiting for the requester", "a\x00b", "(a null byte)"),
         ("Waiting for a supplier", "x" * 4001, "Keep it under 4,000 characters"),
     ],
 )
