@@ -82,6 +82,14 @@ def test_searching_for_a_person_with_a_nul_byte_is_refused(
     assert messages_of(response) == [f"We couldn't search for that name. {NUL_MESSAGE}"]
 
 
+def test_finding_people_by_a_name_with_a_nul_byte_finds_nobody(employee):
+    from django.contrib.auth import get_user_model
+
+    from catalog.selectors.people import people_matching
+
+    assert list(people_matching(get_user_model().objects.all(), "Pat\x00")) == []
+
+
 def test_every_text_field_of_a_plain_text_form_gets_the_message():
     from django import forms
 
