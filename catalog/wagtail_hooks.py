@@ -545,9 +545,7 @@ def register_requests_viewsets():
 def register_locked_logins_urls():
     from catalog.views.admin_security import locked_logins_admin
 
-    return [
-        path("security/locked-logins/", locked_logins_admin, name="locked_logins")
-    ]
+    return [path("security/locked-logins/", locked_logins_admin, name="locked_logins")]
 
 
 @hooks.register("register_settings_menu_item")

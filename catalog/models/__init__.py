@@ -2,13 +2,13 @@
 
 from .approvals import ApprovalDelegation, ApprovalStep  # noqa: F401
 from .basket import Basket, BasketLine  # noqa: F401
-from .catalog_version import CatalogVersion  # noqa: F401
 from .calendars import (  # noqa: F401
     BusinessCalendar,
     BusinessHours,
     CalendarClosure,
     CalendarVersion,
 )
+from .catalog_version import CatalogVersion  # noqa: F401
 from .moderation import ServiceOwnerApprovalTask  # noqa: F401
 from .pages import CatalogIndexPage, CategoryPage, ServicePage  # noqa: F401
 from .people import UserProfile  # noqa: F401
