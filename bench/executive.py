@@ -30,6 +30,8 @@ def _setup(database_url: str | None) -> None:
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("ALLOW_INSECURE_SECRET_KEY", "1")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    # The test client speaks plain HTTP: no redirect to HTTPS.
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     import django

@@ -179,6 +179,11 @@ def bench_env(workdir: Path, database_url: str) -> dict:
         DJANGO_SETTINGS_MODULE="bench.settings",  # config.settings + STATIC_ROOT
         BENCH_STATIC_ROOT=str(workdir / "static"),
         PYTHONDONTWRITEBYTECODE="1",
+        # Served over plain HTTP on the loopback: no redirect to HTTPS, no HSTS,
+        # cookies a plain-HTTP client sends back.
+        SECURE_SSL_REDIRECT="0",
+        SECURE_HSTS_SECONDS="0",
+        SECURE_COOKIES="0",
     )
     env.pop("REDIS_URL", None)  # the same locmem cache in every run
     return env
