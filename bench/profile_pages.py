@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.rps import (  # noqa: E402
-    TARGETS,
+    EMPLOYEE_PAGES,
     PostgresDatabase,
     bench_env,
     log,
@@ -135,7 +135,7 @@ def main() -> int:
             database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
         env = bench_env(workdir, database_url)
         prepare_database(env, args.history)
-        prepare_fixture(env)
+        prepare_fixture(env, EMPLOYEE_PAGES)
         os.environ.update(env)
         return profile(args)
     finally:
@@ -157,7 +157,7 @@ def profile(args) -> int:
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(get_user_model().objects.get(username="employee"))
-    paths = [t.path for t in TARGETS]
+    paths = [t.path for t in EMPLOYEE_PAGES]
     for path in paths:
         for _ in range(10):  # warm caches and templates
             response = client.get(path)
