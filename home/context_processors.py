@@ -1,8 +1,20 @@
-"""Values every portal template needs: the currency, the basket count, the
-approvals waiting for the person and whether they see IT costs."""
+"""Values every portal template needs: the currency, the catalog's address, the
+basket count, the approvals waiting for the person and whether they see IT
+costs."""
 
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
+
+
+def catalog_index_url(request) -> str:
+    """Where the catalog index page is served (``/services/`` by default): its
+    slug and place in the tree are the editors' to change, so links ask the page
+    rather than spell its path. The home page if there is no live catalog."""
+    from catalog.models import CatalogIndexPage
+
+    index = CatalogIndexPage.objects.live().first()
+    url = index.get_url(request) if index is not None else None
+    return url or "/"
 
 
 def portal(request):
@@ -13,6 +25,8 @@ def portal(request):
     user = getattr(request, "user", None)
     return {
         "CURRENCY": settings.CATALOG_CURRENCY,
+        # Lazy: one query, only when a template links to the catalog.
+        "catalog_url": SimpleLazyObject(lambda: catalog_index_url(request)),
         # Lazy: pages that don't show the header pay nothing.
         "basket_count": SimpleLazyObject(lambda: basket_line_count(user=user)),
         # One query, and only for someone logged in (the header asks for it).

@@ -60,7 +60,7 @@ LISTING_TEMPLATE = "includes/service_listing.html"
 LISTING_CACHE_SECONDS = 600
 
 
-def _listing_context(request, *, category=None) -> dict:
+def _listing_context(request, *, catalog_url: str, category=None) -> dict:
     """The listing for a catalog or category page, rendered from the cache when
     the same audience asked for the same list of the same catalog version.
 
@@ -92,6 +92,7 @@ def _listing_context(request, *, category=None) -> dict:
         params = request.GET
     context = service_listing(user=request.user, params=params, category=category)
     context["show_category"] = category is None
+    context["catalog_url"] = catalog_url
     context["request"] = request
     context["listing_params"] = params
     context["listing_html"] = render_to_string(LISTING_TEMPLATE, context)
@@ -136,7 +137,9 @@ class CatalogIndexPage(UncachedPreviewMixin, ChildTypeRoutingMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context.update(_listing_context(request))
+        # The header's link; known here without the context processor's query.
+        context["catalog_url"] = self.get_url(request)
+        context.update(_listing_context(request, catalog_url=context["catalog_url"]))
         return context
 
 
@@ -172,7 +175,10 @@ class CategoryPage(UncachedPreviewMixin, ChildTypeRoutingMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context.update(_listing_context(request, category=self))
+        context["catalog_url"] = self.get_parent().get_url(request)
+        context.update(
+            _listing_context(request, catalog_url=context["catalog_url"], category=self)
+        )
         return context
 
 
@@ -407,6 +413,7 @@ class ServicePage(UncachedPreviewMixin, Page):
 
         context = super().get_context(request, *args, **kwargs)
         context["category"] = self.get_parent().specific_deferred
+        context["catalog_url"] = context["category"].get_parent().get_url(request)
         # Lazy: the unbound form's HTML is usually served from the template cache.
         context["request_form"] = SimpleLazyObject(
             lambda: RequestForm(questions=self.request_questions)

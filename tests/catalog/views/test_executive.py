@@ -430,16 +430,16 @@ def more_history(world, count: int) -> None:
 # permissions (2) and, for a department executive, their department (1). The
 # dashboard then asks for its figures (10 aggregate queries), the filter choices
 # (cost centres, categories, services, and departments for the whole company:
-# up to 4) and the header's approvals and basket (2); a chosen cost centre is
-# checked (1). The items list: the total and one page of items (2). Downloads
-# have no header and no choices.
+# up to 4) and the header's approvals, basket and link to the catalog (3); a
+# chosen cost centre is checked (1). The items list: the total and one page of
+# items (2). Downloads have no header and no choices.
 BUDGETS = [
-    (DASHBOARD, {}, 20),
-    (DASHBOARD, {"cost_centre": "sales", "service": "Laptop 1"}, 22),
-    (ITEMS, {"metric": "delivered"}, 12),
-    (ITEMS, {"metric": "spend"}, 13),
-    (ITEMS, {"metric": "rated"}, 13),
-    (ITEMS, {"metric": "backlog"}, 12),
+    (DASHBOARD, {}, 21),
+    (DASHBOARD, {"cost_centre": "sales", "service": "Laptop 1"}, 23),
+    (ITEMS, {"metric": "delivered"}, 13),
+    (ITEMS, {"metric": "spend"}, 14),
+    (ITEMS, {"metric": "rated"}, 14),
+    (ITEMS, {"metric": "backlog"}, 13),
     (CSV, {}, 15),
     (XLSX, {}, 15),
 ]
