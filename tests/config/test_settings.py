@@ -51,7 +51,9 @@ def environment(**values) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", *NAMES}
+        # The browser journeys allow sync ORM calls for the whole session; no
+        # production environment sets that.
+        if key not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", *NAMES}
         and not key.startswith(("SECURE_", "EMAIL_", "LOGIN_"))
     }
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
