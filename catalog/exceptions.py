@@ -25,7 +25,8 @@ class ServiceNotOrderable(CatalogError):
 
 
 class InvalidAnswers(CatalogError):
-    """``errors`` maps question key (or "quantity") to messages."""
+    """``errors`` maps form field name (``q_<question key>``, or "quantity") to
+    messages; ``form`` is the bound request form, to show them again."""
 
     def __init__(self, errors: dict[str, list[str]], form=None):
         super().__init__("Some answers need your attention.")

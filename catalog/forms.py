@@ -147,6 +147,7 @@ class RequestForm(PlainTextMixin, forms.Form):
 class ValidationResult:
     answers: list[Answer]
     errors: dict[str, list[str]]
+    form: RequestForm  # bound, to show the answers again with their errors
 
     @property
     def ok(self) -> bool:
@@ -161,12 +162,12 @@ def validate_answers(*, questions, data) -> ValidationResult:
     """
     form = RequestForm(data, questions=questions)
     if form.is_valid():
-        return ValidationResult(answers=form.answers(), errors={})
+        return ValidationResult(answers=form.answers(), errors={}, form=form)
     errors = {
         name.removeprefix(FIELD_PREFIX): list(messages)
         for name, messages in form.errors.items()
     }
-    return ValidationResult(answers=[], errors=errors)
+    return ValidationResult(answers=[], errors=errors, form=form)
 
 
 def initial_from_answers(answers: list[dict]) -> dict:

@@ -72,12 +72,16 @@ def basket_open_for(*, user) -> Basket | None:
     return Basket.objects.filter(owner=user, status=Basket.Status.OPEN).first()
 
 
+def own_basket_lines(*, user):
+    """Lines of the person's baskets, whatever each basket's status: the one rule
+    for "a line of your own". Anyone else's line is not found."""
+    return BasketLine.objects.filter(basket__owner=user)
+
+
 def basket_line_count(*, user) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
-    return BasketLine.objects.filter(
-        basket__owner=user, basket__status=Basket.Status.OPEN
-    ).count()
+    return own_basket_lines(user=user).filter(basket__status=Basket.Status.OPEN).count()
 
 
 def review_lines(*, user, lines) -> list[LineReview]:
@@ -145,8 +149,9 @@ def basket_line_for(*, user, line_id) -> BasketLine:
     from catalog.exceptions import NotFoundForUser
 
     line = (
-        BasketLine.objects.select_related("service")
-        .filter(pk=line_id, basket__owner=user, basket__status=Basket.Status.OPEN)
+        own_basket_lines(user=user)
+        .select_related("service")
+        .filter(pk=line_id, basket__status=Basket.Status.OPEN)
         .first()
     )
     if line is None:

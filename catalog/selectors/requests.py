@@ -262,32 +262,44 @@ def item_to_rate(*, user, item_id: int) -> RequestItem:
     return item
 
 
-def held_services(*, user):
-    """Services the person holds: delivered items with a monthly price that have
-    not been removed. ``removal_pending`` marks those with a removal under way."""
-    removals = RequestItem.objects.filter(removes_item=OuterRef("pk"))
-    return (
-        RequestItem.objects.filter(
-            request__requested_for=user,
-            status__in=[ItemStatus.FULFILLED, ItemStatus.CLOSED],
-            monthly_price__gt=0,
-            removes_item__isnull=True,
-        )
-        .exclude(
-            Exists(
-                removals.filter(status__in=[ItemStatus.FULFILLED, ItemStatus.CLOSED])
+# A removal that was carried out, and one that will not be.
+_REMOVAL_DONE = [ItemStatus.FULFILLED, ItemStatus.CLOSED]
+_REMOVAL_REFUSED = [ItemStatus.REJECTED, ItemStatus.CANCELLED]
+
+
+def held_items(*, person):
+    """What ``person`` holds: delivered items with a monthly price that are not
+    removals themselves and have not been taken away by a removal. The one rule
+    for the "My services" list and for asking for a removal."""
+    return RequestItem.objects.filter(
+        request__requested_for=person,
+        status__in=[ItemStatus.FULFILLED, ItemStatus.CLOSED],
+        monthly_price__gt=0,
+        removes_item__isnull=True,
+    ).exclude(
+        Exists(
+            RequestItem.objects.filter(
+                removes_item=OuterRef("pk"), status__in=_REMOVAL_DONE
             )
         )
+    )
+
+
+def removals_under_way():
+    """Removal items neither carried out nor refused."""
+    return RequestItem.objects.filter(removes_item__isnull=False).exclude(
+        status__in=_REMOVAL_DONE + _REMOVAL_REFUSED
+    )
+
+
+def held_services(*, user):
+    """Services the person holds (``held_items``), for listing.
+    ``removal_pending`` marks those with a removal under way."""
+    return (
+        held_items(person=user)
         .annotate(
             removal_pending=Exists(
-                removals.exclude(
-                    status__in=[
-                        ItemStatus.FULFILLED,
-                        ItemStatus.CLOSED,
-                        ItemStatus.REJECTED,
-                        ItemStatus.CANCELLED,
-                    ]
-                )
+                removals_under_way().filter(removes_item=OuterRef("pk"))
             ),
         )
         .select_related("request")

@@ -18,8 +18,9 @@ from catalog.exceptions import (
     NotFoundForUser,
     ServiceNotOrderable,
 )
-from catalog.forms import RequestForm
+from catalog.forms import validate_answers
 from catalog.models import Basket, BasketLine, ServicePage, ServiceRequest
+from catalog.selectors.basket import basket_open_for, own_basket_lines
 from catalog.selectors.catalog import visible_services
 
 QUANTITY_FIELD = "quantity"
@@ -27,7 +28,7 @@ QUANTITY_FIELD = "quantity"
 
 def basket_get_or_create(*, user) -> Basket:
     """The person's one open basket (a database constraint guarantees one)."""
-    basket = Basket.objects.filter(owner=user, status=Basket.Status.OPEN).first()
+    basket = basket_open_for(user=user)
     if basket is not None:
         return basket
     try:
@@ -64,7 +65,8 @@ def _locked_own_line(*, user, line_id) -> BasketLine:
     Call inside ``transaction.atomic``; the line is read again under the lock, so
     a removal by another tab a moment ago is seen."""
     basket_id = (
-        BasketLine.objects.filter(pk=line_id, basket__owner=user)
+        own_basket_lines(user=user)
+        .filter(pk=line_id)
         .values_list("basket_id", flat=True)
         .first()
     )
@@ -109,18 +111,18 @@ def _parse_quantity(service: ServicePage, raw) -> int:
 
 
 def _validated(service: ServicePage, data) -> tuple[int, list[dict]]:
-    form = RequestForm(data, questions=service.request_questions)
+    result = validate_answers(questions=service.request_questions, data=data)
     errors = {}
     quantity = 1
     try:
         quantity = _parse_quantity(service, data.get(QUANTITY_FIELD))
     except InvalidAnswers as exc:
         errors.update(exc.errors)
-    if not form.is_valid():
-        errors.update({name: list(msgs) for name, msgs in form.errors.items()})
+    # Keyed by form field (``q_<key>``), as the page that shows them names them.
+    errors.update({name: list(msgs) for name, msgs in result.form.errors.items()})
     if errors:
-        raise InvalidAnswers(errors, form=form)
-    return quantity, [answer.to_json() for answer in form.answers()]
+        raise InvalidAnswers(errors, form=result.form)
+    return quantity, [answer.to_json() for answer in result.answers]
 
 
 def basket_line_add(*, user, service_id: int, data) -> BasketLine:
@@ -150,9 +152,7 @@ def basket_line_add(*, user, service_id: int, data) -> BasketLine:
 def _own_line(*, user, line_id) -> BasketLine:
     # Whatever the basket's status: the lock decides, and says if it was sent.
     line = (
-        BasketLine.objects.select_related("service")
-        .filter(pk=line_id, basket__owner=user)
-        .first()
+        own_basket_lines(user=user).select_related("service").filter(pk=line_id).first()
     )
     if line is None:
         raise NotFoundForUser("No such line in your basket.")

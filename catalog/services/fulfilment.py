@@ -31,7 +31,11 @@ from catalog.models import (
     ServiceRequest,
 )
 from catalog.selectors.people import display_name
-from catalog.selectors.requests import default_cost_centre
+from catalog.selectors.requests import (
+    default_cost_centre,
+    held_items,
+    removals_under_way,
+)
 from catalog.services.checkout import request_open
 from catalog.services.notifications import notify_after_commit
 from catalog.services.request_log import event_append
@@ -486,22 +490,17 @@ def held_service_removal_request(*, item_id: int, actor, reason: str) -> Service
     reason = clean_text(reason, field="reason") or "No longer needed."
     with transaction.atomic():
         held = (
-            RequestItem.objects.select_for_update(of=("self",))
+            held_items(person=actor)
+            .select_for_update(of=("self",))
             .select_related("request", "service", "fulfilment_group")
-            .filter(
-                pk=item_id,
-                request__requested_for=actor,
-                status__in=[S.FULFILLED, S.CLOSED],
-                monthly_price__gt=0,
-            )
+            .filter(pk=item_id)
             .first()
         )
         if held is None:
             raise NotFoundForUser("You don't hold that service.")
-        if RequestItem.objects.filter(
-            removes_item=held,
-            status__in=[s for s in S.values if s not in ("rejected", "cancelled")],
-        ).exists():
+        # Asked after the lock, in a statement of its own, so a removal another
+        # request created while this one waited for the lock is seen.
+        if removals_under_way().filter(removes_item=held).exists():
             raise CatalogError("You've already asked for this to be removed.")
         now = timezone.now()
         removal = request_open(

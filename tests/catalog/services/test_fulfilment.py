@@ -684,6 +684,8 @@ def test_held_service_removal_raises_a_new_request(laptop_item, employee, fulfil
     new_item.status = S.FULFILLED
     new_item.save()
     assert not held_services(user=employee).exists()
+    with pytest.raises(NotFoundForUser):  # removed: no longer held
+        held_service_removal_request(item_id=laptop_item.pk, actor=employee, reason="")
 
 
 def test_cannot_remove_what_you_do_not_hold(laptop_item, employee, finance_londoner):
