@@ -390,6 +390,18 @@ class Url:
 
 # ------------------------------------------------------------ plain Wagtail site
 
+# The portal's settings read these; the plain project must not see them.
+PORTAL_ONLY_ENV = {
+    "DATABASE_URL",
+    "MEDIA_ROOT",
+    "BENCH_STATIC_ROOT",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_COOKIES",
+    "DEBUG",
+}
+
+
 PLAIN_LOCAL_SETTINGS = """\
 # Written by bench/rps.py: deployment values for the benchmark, read by
 # settings/production.py (which imports .local last).
@@ -443,18 +455,6 @@ def prepare_plain(workdir: Path, database_url: str, env: dict) -> tuple[Path, di
     log("plain Wagtail: collectstatic")
     run_checked([python, "manage.py", "collectstatic", "--noinput"], project, plain_env)
     return project, plain_env
-
-
-# The portal's settings read these; the plain project must not see them.
-PORTAL_ONLY_ENV = {
-    "DATABASE_URL",
-    "MEDIA_ROOT",
-    "BENCH_STATIC_ROOT",
-    "SECURE_SSL_REDIRECT",
-    "SECURE_HSTS_SECONDS",
-    "SECURE_COOKIES",
-    "DEBUG",
-}
 
 
 def run_checked(cmd: list[str], cwd: Path, env: dict) -> None:
