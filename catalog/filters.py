@@ -97,7 +97,7 @@ class ServiceFilter(django_filters.FilterSet):
     )
     sort = django_filters.ChoiceFilter(
         choices=list(SORTS.items()),
-        method="filter_nothing",
+        method="applied_elsewhere",
         empty_label=None,
         label="Sort by",
     )
@@ -131,7 +131,7 @@ class ServiceFilter(django_filters.FilterSet):
     def filter_no_approval(self, queryset, name, value):
         return queryset.filter(requires_approval=False) if value else queryset
 
-    def filter_nothing(self, queryset, name, value):
+    def applied_elsewhere(self, queryset, name, value):
         # Sorting needs popularity and search relevance, so the selector does it.
         return queryset
 
@@ -266,7 +266,7 @@ class QueueFilter(django_filters.FilterSet):
     )
     sort = django_filters.ChoiceFilter(
         choices=list(QUEUE_SORTS.items()),
-        method="filter_nothing",
+        method="applied_elsewhere",
         empty_label=None,
         label="Sort by",
     )
@@ -351,7 +351,7 @@ class QueueFilter(django_filters.FilterSet):
             queryset = queryset.filter(created_at__lte=older)
         return queryset
 
-    def filter_nothing(self, queryset, name, value):
+    def applied_elsewhere(self, queryset, name, value):
         # The sort is applied after every filter, in ``qs``, so it has a default.
         return queryset
 
@@ -471,12 +471,12 @@ class ReportFilter(django_filters.FilterSet):
     period = django_filters.ChoiceFilter(
         choices=KINDS,
         empty_label=None,
-        method="filter_nothing",
+        method="applied_elsewhere",
         label="Period",
         error_messages={"invalid_choice": "Choose a month, quarter, year or dates."},
     )
     year = WholeNumberFilter(
-        method="filter_nothing",
+        method="applied_elsewhere",
         label="Year",
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         error_messages={"invalid": "Enter a year as four digits, like 2025."},
@@ -484,25 +484,25 @@ class ReportFilter(django_filters.FilterSet):
     month = django_filters.ChoiceFilter(
         choices=MONTH_CHOICES,
         empty_label=None,
-        method="filter_nothing",
+        method="applied_elsewhere",
         label="Month",
         error_messages={"invalid_choice": "Choose a month from the list."},
     )
     quarter = django_filters.ChoiceFilter(
         choices=QUARTER_CHOICES,
         empty_label=None,
-        method="filter_nothing",
+        method="applied_elsewhere",
         label="Quarter",
         error_messages={"invalid_choice": "Choose a quarter from the list."},
     )
     date_from = django_filters.DateFilter(
-        method="filter_nothing",
+        method="applied_elsewhere",
         label="From",
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "Enter a real date, like 2025-01-31."},
     )
     date_to = django_filters.DateFilter(
-        method="filter_nothing",
+        method="applied_elsewhere",
         label="To",
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "Enter a real date, like 2025-12-31."},
@@ -510,7 +510,7 @@ class ReportFilter(django_filters.FilterSet):
     department = django_filters.ChoiceFilter(
         choices=[],
         empty_label="Whole company",
-        method="filter_nothing",
+        method="applied_elsewhere",
         label="Department",
         error_messages={"invalid_choice": "Choose a department from the list."},
     )
@@ -591,7 +591,9 @@ class ReportFilter(django_filters.FilterSet):
             )
         ).distinct()
 
-    def filter_nothing(self, queryset, name, value):
+    def applied_elsewhere(self, queryset, name, value):
+        # The period, department, figure and age are checked by the form here and
+        # applied by the reporting selectors (period and scope, not a filter).
         return queryset
 
     def filter_cost_centre(self, queryset, name, value):
@@ -613,14 +615,14 @@ class ReportItemsFilter(ReportFilter):
     metric = django_filters.ChoiceFilter(
         choices=list(REPORT_METRICS.items()),
         empty_label=None,
-        method="filter_nothing",
+        method="applied_elsewhere",
         label="Figure",
         error_messages={"invalid_choice": "Choose a figure from the list."},
     )
     age = django_filters.ChoiceFilter(
         choices=[(key, value[0]) for key, value in BACKLOG_AGES.items()],
         empty_label="Any age",
-        method="filter_nothing",
+        method="applied_elsewhere",
         label="Open for",
         error_messages={"invalid_choice": "Choose an age from the list."},
     )

@@ -146,7 +146,7 @@ def send_request_notification(
     base_url = settings.WAGTAILADMIN_BASE_URL
     context = {
         "kind": kind,
-        "request": service_request,
+        "service_request": service_request,
         "items": list(service_request.items.all()),
         "item": item,
         "event": event,

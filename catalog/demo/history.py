@@ -89,7 +89,6 @@ from catalog.services.request_log import (
 from catalog.services.service_levels import calendar_current_version, clock_for_spec
 from catalog.services.sweep import MARKS
 
-S = ItemStatus
 ST = ApprovalStep.Status
 HOUR = 3600.0
 DAY = 86400.0
@@ -1433,7 +1432,7 @@ class _Builder:
                     start=1,
                 )
             ]
-            initial = S.AWAITING_APPROVAL if steps else S.SUBMITTED
+            initial = ItemStatus.AWAITING_APPROVAL if steps else ItemStatus.SUBMITTED
             item.status = initial
             plan.items.append(
                 _ItemPlan(
@@ -1668,13 +1667,13 @@ class _Builder:
         item = planned.item
         item.status = to_state
         item.status_changed_at = at
-        if to_state == S.FULFILLED:
+        if to_state == ItemStatus.FULFILLED:
             item.fulfilled_at = planned.stop = at
-        elif to_state == S.IN_PROGRESS and from_state == S.FULFILLED:
+        elif to_state == ItemStatus.IN_PROGRESS and from_state == ItemStatus.FULFILLED:
             item.fulfilled_at = planned.stop = None
-        elif to_state == S.CANCELLED:
+        elif to_state == ItemStatus.CANCELLED:
             planned.stop = at
-        if to_state != S.ON_HOLD:
+        if to_state != ItemStatus.ON_HOLD:
             item.hold_reason = None
         planned.state = to_state
         planned.moves.append((at, to_state))
@@ -1755,7 +1754,9 @@ class _Builder:
             if reject:
                 for later in planned.steps[index + 1 :]:
                     later.status = ST.WITHDRAWN
-                self._move(plan, planned, decide, S.REJECTED, decider, note=note)
+                self._move(
+                    plan, planned, decide, ItemStatus.REJECTED, decider, note=note
+                )
                 self._close_rejected(plan, planned, decide)
                 return None
             if index + 1 < len(planned.steps):
@@ -1764,7 +1765,7 @@ class _Builder:
                 )
                 opened = decide
                 continue
-            self._move(plan, planned, decide, S.APPROVED, decider)
+            self._move(plan, planned, decide, ItemStatus.APPROVED, decider)
             return decide
         return None
 
@@ -1848,7 +1849,12 @@ class _Builder:
     def _cancel(self, plan, planned, at, actor) -> None:
         """The requester no longer needs it: cancelled, open steps withdrawn."""
         self._move(
-            plan, planned, at, S.CANCELLED, actor, note=planned.story.cancel_note
+            plan,
+            planned,
+            at,
+            ItemStatus.CANCELLED,
+            actor,
+            note=planned.story.cancel_note,
         )
         for step in planned.steps:
             if step.status == ST.PENDING:
@@ -1872,7 +1878,9 @@ class _Builder:
             planned.service.fulfilment_group_id, plan.requester_ids
         )
         if closed < self.now and closer is not None:
-            self._move(plan, planned, closed, S.CLOSED, closer, note=CLOSE_REJECTED)
+            self._move(
+                plan, planned, closed, ItemStatus.CLOSED, closer, note=CLOSE_REJECTED
+            )
 
     # The work
 
@@ -1931,7 +1939,9 @@ class _Builder:
                 # ``item_start``: an unassigned item goes to whoever starts it.
                 if item.assigned_to_id is None:
                     self._assign(plan, planned, moment, worker, worker)
-                self._move(plan, planned, moment, S.IN_PROGRESS, item.assigned_to)
+                self._move(
+                    plan, planned, moment, ItemStatus.IN_PROGRESS, item.assigned_to
+                )
             elif kind == "note":
                 plan.log(moment, "item.work_note", worker, item=planned, note=payload)
             elif kind == "hold":
@@ -1940,7 +1950,7 @@ class _Builder:
                     plan,
                     planned,
                     moment,
-                    S.ON_HOLD,
+                    ItemStatus.ON_HOLD,
                     item.assigned_to,
                     note=payload.note,
                     data=hold_event_data(reason),
@@ -1954,13 +1964,15 @@ class _Builder:
                     note=payload,
                 )
             elif kind == "resume":
-                self._move(plan, planned, moment, S.IN_PROGRESS, item.assigned_to)
+                self._move(
+                    plan, planned, moment, ItemStatus.IN_PROGRESS, item.assigned_to
+                )
             elif kind == "it_cancel":
                 self._move(
                     plan,
                     planned,
                     moment,
-                    S.CANCELLED,
+                    ItemStatus.CANCELLED,
                     item.assigned_to,
                     note=CANCELLED_BY_IT,
                 )
@@ -1970,7 +1982,7 @@ class _Builder:
                     plan,
                     planned,
                     moment,
-                    S.FULFILLED,
+                    ItemStatus.FULFILLED,
                     item.assigned_to,
                     note=story.resolution,
                 )
@@ -1998,10 +2010,19 @@ class _Builder:
         if reopened >= self.now:
             return
         worker = planned.item.assigned_to
-        self._move(plan, planned, reopened, S.IN_PROGRESS, worker, note=REOPEN_NOTE)
+        self._move(
+            plan, planned, reopened, ItemStatus.IN_PROGRESS, worker, note=REOPEN_NOTE
+        )
         again = max(_tidy(_after(planned.service.clock, reopened, fix)), reopened)
         if again < self.now:
-            self._move(plan, planned, again, S.FULFILLED, worker, note=REDELIVERED_NOTE)
+            self._move(
+                plan,
+                planned,
+                again,
+                ItemStatus.FULFILLED,
+                worker,
+                note=REDELIVERED_NOTE,
+            )
 
     def _comments(self, plan: _RequestPlan) -> None:
         """Now and then, a word on the request from the requester or the team."""
@@ -2027,7 +2048,7 @@ class _Builder:
     def _after_delivery(self, plan: _RequestPlan, planned: _ItemPlan) -> None:
         """Rated by the person it was for, or closed by the scheduled check when
         the rating window ends."""
-        if planned.state != S.FULFILLED:
+        if planned.state != ItemStatus.FULFILLED:
             return
         story, item = planned.story, planned.item
         delivered = item.fulfilled_at
@@ -2050,14 +2071,16 @@ class _Builder:
                     note=comment,
                     data={"rating": score},
                 )
-                self._move(plan, planned, rated, S.CLOSED, rater, note=RATED_NOTE)
+                self._move(
+                    plan, planned, rated, ItemStatus.CLOSED, rater, note=RATED_NOTE
+                )
                 return
         if closes < self.now:
             self._move(
                 plan,
                 planned,
                 closes,
-                S.CLOSED,
+                ItemStatus.CLOSED,
                 None,
                 phase=CHECK_CLOSING,
                 note=auto_close_note(self.rating_days),

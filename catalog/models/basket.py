@@ -61,11 +61,3 @@ class BasketLine(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.service_name}"
-
-    @property
-    def one_off_total(self):
-        return self.one_off_price * self.quantity
-
-    @property
-    def monthly_total(self):
-        return self.monthly_price * self.quantity

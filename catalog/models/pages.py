@@ -350,7 +350,6 @@ class ServicePage(UncachedPreviewMixin, Page):
         index.SearchField("description"),
         index.SearchField("who_is_it_for"),
         index.AutocompleteField("also_known_as"),
-        index.FilterField("orderable"),
     ]
     parent_page_types = ["catalog.CategoryPage"]
     subpage_types = []

@@ -22,28 +22,46 @@ class ItemStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-S = ItemStatus
 # The one table of allowed moves. Who may make each move is decided in
 # catalog.permissions; this table only says which moves exist. An item that needs
 # approval starts in AWAITING_APPROVAL; others start in SUBMITTED.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.SUBMITTED: frozenset({S.IN_PROGRESS, S.CANCELLED}),
-    S.AWAITING_APPROVAL: frozenset({S.APPROVED, S.REJECTED, S.CANCELLED}),
-    S.APPROVED: frozenset({S.IN_PROGRESS, S.CANCELLED}),
-    S.REJECTED: frozenset({S.CLOSED}),
-    S.IN_PROGRESS: frozenset({S.ON_HOLD, S.FULFILLED, S.CANCELLED}),
-    S.ON_HOLD: frozenset({S.IN_PROGRESS, S.CANCELLED}),
-    S.FULFILLED: frozenset({S.CLOSED, S.IN_PROGRESS}),
-    S.CLOSED: frozenset(),
-    S.CANCELLED: frozenset(),
+    ItemStatus.SUBMITTED: frozenset({ItemStatus.IN_PROGRESS, ItemStatus.CANCELLED}),
+    ItemStatus.AWAITING_APPROVAL: frozenset(
+        {ItemStatus.APPROVED, ItemStatus.REJECTED, ItemStatus.CANCELLED}
+    ),
+    ItemStatus.APPROVED: frozenset({ItemStatus.IN_PROGRESS, ItemStatus.CANCELLED}),
+    ItemStatus.REJECTED: frozenset({ItemStatus.CLOSED}),
+    ItemStatus.IN_PROGRESS: frozenset(
+        {ItemStatus.ON_HOLD, ItemStatus.FULFILLED, ItemStatus.CANCELLED}
+    ),
+    ItemStatus.ON_HOLD: frozenset({ItemStatus.IN_PROGRESS, ItemStatus.CANCELLED}),
+    ItemStatus.FULFILLED: frozenset({ItemStatus.CLOSED, ItemStatus.IN_PROGRESS}),
+    ItemStatus.CLOSED: frozenset(),
+    ItemStatus.CANCELLED: frozenset(),
 }
 # States in which nobody has started work, so the requester may still cancel.
-NOT_STARTED = frozenset({S.SUBMITTED, S.AWAITING_APPROVAL, S.APPROVED})
+NOT_STARTED = frozenset(
+    {ItemStatus.SUBMITTED, ItemStatus.AWAITING_APPROVAL, ItemStatus.APPROVED}
+)
 OPEN_STATES = frozenset(
-    {S.SUBMITTED, S.AWAITING_APPROVAL, S.APPROVED, S.IN_PROGRESS, S.ON_HOLD}
+    {
+        ItemStatus.SUBMITTED,
+        ItemStatus.AWAITING_APPROVAL,
+        ItemStatus.APPROVED,
+        ItemStatus.IN_PROGRESS,
+        ItemStatus.ON_HOLD,
+    }
 )
 # Open and past approval: in the fulfilment queue, with a running clock.
-QUEUE_STATES = frozenset({S.SUBMITTED, S.APPROVED, S.IN_PROGRESS, S.ON_HOLD})
+QUEUE_STATES = frozenset(
+    {
+        ItemStatus.SUBMITTED,
+        ItemStatus.APPROVED,
+        ItemStatus.IN_PROGRESS,
+        ItemStatus.ON_HOLD,
+    }
+)
 
 
 class ServiceRequest(models.Model):

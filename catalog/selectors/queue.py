@@ -32,7 +32,6 @@ from catalog.models import (
 from catalog.selectors.requests import INTERNAL_EVENTS
 
 ITEMS_PER_PAGE = 50
-S = ItemStatus
 NOT_A_FULFILLER = "The fulfilment queue is for the teams who work on requests."
 
 
@@ -97,7 +96,8 @@ class QueueRow:
 
 def _row(item: RequestItem, now: datetime) -> QueueRow:
     internal_paused = (
-        item.status == S.ON_HOLD and item.internal_resolution_target_hours is not None
+        item.status == ItemStatus.ON_HOLD
+        and item.internal_resolution_target_hours is not None
     )
     return QueueRow(
         item=item,
@@ -222,15 +222,18 @@ def available_actions(item: RequestItem) -> set[str]:
     actions = {"work_note", "comment"}
     if item.status in QUEUE_STATES:
         actions.add("assign")
-    if S.IN_PROGRESS in moves and item.status in (S.SUBMITTED, S.APPROVED):
+    if ItemStatus.IN_PROGRESS in moves and item.status in (
+        ItemStatus.SUBMITTED,
+        ItemStatus.APPROVED,
+    ):
         actions.add("start")
-    if S.ON_HOLD in moves:
+    if ItemStatus.ON_HOLD in moves:
         actions.add("hold")
-    if item.status == S.ON_HOLD:
+    if item.status == ItemStatus.ON_HOLD:
         actions.add("resume")
-    if S.FULFILLED in moves:
+    if ItemStatus.FULFILLED in moves:
         actions.add("resolve")
-    if S.CANCELLED in moves:
+    if ItemStatus.CANCELLED in moves:
         actions.add("cancel")
     return actions
 

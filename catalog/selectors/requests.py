@@ -6,7 +6,6 @@ from datetime import datetime
 
 from django.core.paginator import Paginator
 from django.db.models import (
-    Count,
     DecimalField,
     Exists,
     F,
@@ -84,7 +83,6 @@ def _mine(user):
 
 def my_requests(*, user, params) -> dict:
     requests = _mine(user).annotate(
-        item_count=Count("items"),
         one_off_total=Coalesce(
             Sum(F("items__one_off_price") * F("items__quantity"), output_field=MONEY),
             Value(0, output_field=MONEY),

@@ -56,8 +56,8 @@ def _locked_open_basket(*, user) -> Basket:
 
 
 def _submitted(basket: Basket) -> BasketSubmitted:
-    request = ServiceRequest.objects.filter(basket=basket).first()
-    return BasketSubmitted(request.number if request else "")
+    service_request = ServiceRequest.objects.filter(basket=basket).first()
+    return BasketSubmitted(service_request.number if service_request else "")
 
 
 def _locked_own_line(*, user, line_id) -> BasketLine:

@@ -45,8 +45,6 @@ from catalog.services.service_levels import (
 )
 from catalog.services.text import clean_text
 
-S = ItemStatus
-
 
 def _locked(item_id: int, actor) -> RequestItem:
     """The item and its request, locked, in that order (the request first: its
@@ -95,11 +93,11 @@ def item_move(
     now = at or timezone.now()
     item.status = to_state
     item.status_changed_at = now
-    if to_state == S.FULFILLED:
+    if to_state == ItemStatus.FULFILLED:
         item.fulfilled_at = now
-    elif to_state == S.IN_PROGRESS and from_state == S.FULFILLED:
+    elif to_state == ItemStatus.IN_PROGRESS and from_state == ItemStatus.FULFILLED:
         item.fulfilled_at = None  # reopened: not delivered after all
-    if to_state != S.ON_HOLD:
+    if to_state != ItemStatus.ON_HOLD:
         item.hold_reason = None
     item.save(
         update_fields=["status", "status_changed_at", "fulfilled_at", "hold_reason"]
@@ -115,14 +113,14 @@ def item_move(
         note=note,
         data=data,
     )
-    if to_state == S.CANCELLED:
+    if to_state == ItemStatus.CANCELLED:
         from catalog.services.approvals import approvals_withdraw
 
         approvals_withdraw(item=item, at=now, actor=actor)
     items_clock_refresh(item_ids=[item.pk])
     kind = {
-        S.FULFILLED: "item.fulfilled",
-        S.ON_HOLD: "item.on_hold",
+        ItemStatus.FULFILLED: "item.fulfilled",
+        ItemStatus.ON_HOLD: "item.on_hold",
     }.get(to_state, "item.status_changed")
     notify_after_commit(
         kind, request_id=item.request_id, item_id=item.pk, event_id=event.pk
@@ -158,7 +156,7 @@ def item_transition(
 
 
 def _refusal(item, to_state) -> str:
-    if to_state == S.CANCELLED and not item.can_be_cancelled:
+    if to_state == ItemStatus.CANCELLED and not item.can_be_cancelled:
         return (
             f"{item.number} can't be cancelled any more: work on it has started. "
             "Add a comment if you no longer need it."
@@ -173,7 +171,7 @@ def item_cancel(
 ) -> RequestItem:
     return item_transition(
         item_id=item_id,
-        to_state=S.CANCELLED,
+        to_state=ItemStatus.CANCELLED,
         actor=actor,
         note=note,
         expected_status=expected_status,
@@ -187,11 +185,11 @@ def item_start(
     with transaction.atomic():
         item = _locked(item_id, actor)
         _expect(item, expected_status)
-        if not permissions.can_transition(actor, item, S.IN_PROGRESS):
-            raise TransitionNotAllowed(_refusal(item, S.IN_PROGRESS))
+        if not permissions.can_transition(actor, item, ItemStatus.IN_PROGRESS):
+            raise TransitionNotAllowed(_refusal(item, ItemStatus.IN_PROGRESS))
         if item.assigned_to_id is None:
             _assign(item, actor, actor=actor)
-        item_move(item=item, to_state=S.IN_PROGRESS, actor=actor)
+        item_move(item=item, to_state=ItemStatus.IN_PROGRESS, actor=actor)
     return item
 
 
@@ -219,10 +217,12 @@ def item_hold(
     with transaction.atomic():
         item = _locked(item_id, actor)
         _expect(item, expected_status)
-        if not permissions.can_transition(actor, item, S.ON_HOLD):
-            raise TransitionNotAllowed(_refusal(item, S.ON_HOLD))
+        if not permissions.can_transition(actor, item, ItemStatus.ON_HOLD):
+            raise TransitionNotAllowed(_refusal(item, ItemStatus.ON_HOLD))
         item.hold_reason = reason
-        _move_keeping_reason(item, S.ON_HOLD, actor, note, hold_event_data(reason))
+        _move_keeping_reason(
+            item, ItemStatus.ON_HOLD, actor, note, hold_event_data(reason)
+        )
     return item
 
 
@@ -234,7 +234,7 @@ def hold_event_data(reason: HoldReason) -> dict:
 def _move_keeping_reason(item, to_state, actor, note, data) -> None:
     reason = item.hold_reason
     item_move(item=item, to_state=to_state, actor=actor, note=note, data=data)
-    if reason is not None and to_state == S.ON_HOLD:
+    if reason is not None and to_state == ItemStatus.ON_HOLD:
         item.hold_reason = reason
         item.save(update_fields=["hold_reason"])
 
@@ -246,11 +246,11 @@ def item_resume(
     with transaction.atomic():
         item = _locked(item_id, actor)
         _expect(item, expected_status)
-        if item.status != S.ON_HOLD:
+        if item.status != ItemStatus.ON_HOLD:
             raise TransitionNotAllowed(f"{item.number} is not on hold.")
-        if not permissions.can_transition(actor, item, S.IN_PROGRESS):
-            raise TransitionNotAllowed(_refusal(item, S.IN_PROGRESS))
-        item_move(item=item, to_state=S.IN_PROGRESS, actor=actor, note=note)
+        if not permissions.can_transition(actor, item, ItemStatus.IN_PROGRESS):
+            raise TransitionNotAllowed(_refusal(item, ItemStatus.IN_PROGRESS))
+        item_move(item=item, to_state=ItemStatus.IN_PROGRESS, actor=actor, note=note)
     return item
 
 
@@ -264,14 +264,14 @@ def item_resolve(
     with transaction.atomic():
         item = _locked(item_id, actor)
         _expect(item, expected_status)
-        if item.status != S.IN_PROGRESS:
+        if item.status != ItemStatus.IN_PROGRESS:
             raise TransitionNotAllowed(
                 f"{item.number} is “{item.get_status_display()}”: start work on it "
                 "(or resume it) before resolving it."
             )
-        if not permissions.can_transition(actor, item, S.FULFILLED):
-            raise TransitionNotAllowed(_refusal(item, S.FULFILLED))
-        item_move(item=item, to_state=S.FULFILLED, actor=actor, note=note)
+        if not permissions.can_transition(actor, item, ItemStatus.FULFILLED):
+            raise TransitionNotAllowed(_refusal(item, ItemStatus.FULFILLED))
+        item_move(item=item, to_state=ItemStatus.FULFILLED, actor=actor, note=note)
     return item
 
 
@@ -328,7 +328,12 @@ def items_assign(*, item_ids: list[int], assignee_id: int | None, actor) -> int:
         refused = []
         for item in items:
             item.request = requests[item.request_id]
-            if item.status not in (S.SUBMITTED, S.APPROVED, S.IN_PROGRESS, S.ON_HOLD):
+            if item.status not in (
+                ItemStatus.SUBMITTED,
+                ItemStatus.APPROVED,
+                ItemStatus.IN_PROGRESS,
+                ItemStatus.ON_HOLD,
+            ):
                 refused.append(f"{item.number} is {item.get_status_display().lower()}")
             elif not permissions.can_assign(actor, item, assignee):
                 refused.append(
@@ -430,12 +435,12 @@ def item_rate(*, item_id: int, actor, rating, comment: str = "") -> RequestItem:
             raise NotFoundForUser("No such request item.")
         if item.rating is not None:
             raise CatalogError("You've already rated this. Thank you!")
-        if item.status != S.FULFILLED:
+        if item.status != ItemStatus.FULFILLED:
             raise CatalogError(
                 "Only delivered items can be rated"
                 + (
                     ": this one was closed."
-                    if item.status == S.CLOSED
+                    if item.status == ItemStatus.CLOSED
                     else ", and this one isn't delivered yet."
                 )
             )
@@ -453,7 +458,7 @@ def item_rate(*, item_id: int, actor, rating, comment: str = "") -> RequestItem:
         )
         item_move(
             item=item,
-            to_state=S.CLOSED,
+            to_state=ItemStatus.CLOSED,
             actor=actor,
             at=now,
             note="Closed after the requester rated it.",
@@ -467,13 +472,13 @@ def item_auto_close(*, item_id: int, now) -> bool:
     days = ServiceDeskSettings.load().rating_window_days
     with transaction.atomic():
         item = _locked(item_id, None)
-        if item.status != S.FULFILLED or item.fulfilled_at is None:
+        if item.status != ItemStatus.FULFILLED or item.fulfilled_at is None:
             return False
         if item.fulfilled_at + timezone.timedelta(days=days) > now:
             return False
         item_move(
             item=item,
-            to_state=S.CLOSED,
+            to_state=ItemStatus.CLOSED,
             actor=None,
             at=now,
             note=auto_close_note(days),
@@ -521,7 +526,7 @@ def held_service_removal_request(*, item_id: int, actor, reason: str) -> Service
                     **{n: getattr(held, n) for n in RequestItem.SERVICE_LEVEL_FIELDS},
                     fulfilment_group=held.fulfilment_group,
                     fulfilment_group_name=held.fulfilment_group_name,
-                    status=S.SUBMITTED,
+                    status=ItemStatus.SUBMITTED,
                     created_at=now,
                     status_changed_at=now,
                     removes_item=held,

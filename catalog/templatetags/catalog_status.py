@@ -22,7 +22,6 @@ TONES = {
     ItemStatus.CLOSED: "muted",
     ItemStatus.CANCELLED: "muted",
 }
-S = ItemStatus
 
 
 @register.simple_tag
@@ -47,24 +46,24 @@ def _by_party(event) -> bool:
 
 def _status_sentence(event, who: str, item: str) -> str:
     to_state, from_state = event.to_state, event.from_state
-    if to_state == S.ON_HOLD:
+    if to_state == ItemStatus.ON_HOLD:
         text = (event.data or {}).get("customer_text", "")
         return f"We paused {item} {text}.".replace(" .", ".")
-    if to_state == S.IN_PROGRESS and from_state == S.ON_HOLD:
+    if to_state == ItemStatus.IN_PROGRESS and from_state == ItemStatus.ON_HOLD:
         return f"We picked {item} up again."
-    if to_state == S.IN_PROGRESS and from_state == S.FULFILLED:
+    if to_state == ItemStatus.IN_PROGRESS and from_state == ItemStatus.FULFILLED:
         return f"We reopened {item}."
-    if to_state == S.IN_PROGRESS:
+    if to_state == ItemStatus.IN_PROGRESS:
         return f"We started work on {item}."
-    if to_state == S.FULFILLED:
+    if to_state == ItemStatus.FULFILLED:
         return f"We delivered {item}."
-    if to_state == S.APPROVED:
+    if to_state == ItemStatus.APPROVED:
         return f"{item} has every approval it needs."
-    if to_state == S.REJECTED:
+    if to_state == ItemStatus.REJECTED:
         return f"{item} was not approved."
-    if to_state == S.CANCELLED:
+    if to_state == ItemStatus.CANCELLED:
         return f"{who if _by_party(event) else 'We'} cancelled {item}."
-    if to_state == S.CLOSED:
+    if to_state == ItemStatus.CLOSED:
         return f"{item} was closed."
     return f"{item} is now “{_label(to_state)}”."
 
@@ -110,7 +109,7 @@ def event_sentence(event) -> str:
 # event before it (an approver's reason, then the item turned down for it).
 _NOTE_SHOWN_ELSEWHERE = {
     ("request.submitted", ""),
-    ("item.status_changed", S.REJECTED),
+    ("item.status_changed", ItemStatus.REJECTED),
 }
 
 
@@ -132,14 +131,17 @@ def progress_line(item) -> str:
     """One short line for a list: where the item stands, without a query, and
     nothing where the status badge already says it all."""
     status = item.status
-    if status == S.ON_HOLD:
+    if status == ItemStatus.ON_HOLD:
         reason = item.hold_reason
         if reason is not None and reason.requester_must_act:
             return "Paused: waiting for you"
         return f"Paused {reason.customer_text}" if reason else "Paused"
-    if status in (S.SUBMITTED, S.APPROVED, S.IN_PROGRESS) and item.resolution_due_at:
+    if (
+        status in (ItemStatus.SUBMITTED, ItemStatus.APPROVED, ItemStatus.IN_PROGRESS)
+        and item.resolution_due_at
+    ):
         return f"Expected by {_short_date(item.resolution_due_at)}"
-    if status == S.FULFILLED and item.fulfilled_at:
+    if status == ItemStatus.FULFILLED and item.fulfilled_at:
         if item.rating is None:
             return f"Delivered on {_short_date(item.fulfilled_at)}: rate it"
         return f"Delivered on {_short_date(item.fulfilled_at)}"

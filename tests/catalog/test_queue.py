@@ -112,13 +112,12 @@ TARGETS = {
 def queue(employee, hardware, access, fixer, colleague):
     """Six items fixer may see (five of Hardware, one of no team), one of
     Access they may not, and a delivered one that has left the queue."""
-    S = ItemStatus
     items = {
         "laptop": make_item(
             employee,
             "New laptop",
             team=hardware,
-            status=S.SUBMITTED,
+            status=ItemStatus.SUBMITTED,
             created=NOW - 2 * HOUR,
             internal_resolution_due_at=NOW + timedelta(hours=3, minutes=20),
             internal_at_risk_from=NOW + HOUR,
@@ -129,7 +128,7 @@ def queue(employee, hardware, access, fixer, colleague):
             employee,
             "Reset a forgotten password",
             team=hardware,
-            status=S.IN_PROGRESS,
+            status=ItemStatus.IN_PROGRESS,
             created=NOW - 2 * DAY,
             assigned_to=fixer,
             internal_resolution_due_at=NOW - 2 * HOUR,
@@ -141,7 +140,7 @@ def queue(employee, hardware, access, fixer, colleague):
             employee,
             "VPN access",
             team=hardware,
-            status=S.ON_HOLD,
+            status=ItemStatus.ON_HOLD,
             created=NOW - 5 * DAY,
             assigned_to=colleague,
             paused_since=NOW - DAY,
@@ -152,7 +151,7 @@ def queue(employee, hardware, access, fixer, colleague):
             employee,
             "Second monitor",
             team=hardware,
-            status=S.APPROVED,
+            status=ItemStatus.APPROVED,
             created=NOW - 10 * DAY,
             internal_resolution_due_at=NOW + 2 * DAY,
             internal_at_risk_from=NOW - HOUR,
@@ -163,7 +162,7 @@ def queue(employee, hardware, access, fixer, colleague):
             employee,
             "Access to a shared folder",
             team=hardware,
-            status=S.IN_PROGRESS,
+            status=ItemStatus.IN_PROGRESS,
             created=NOW - timedelta(minutes=30),
             assigned_to=fixer,
         ),
@@ -171,7 +170,7 @@ def queue(employee, hardware, access, fixer, colleague):
             employee,
             "Printer toner",
             team=None,
-            status=S.SUBMITTED,
+            status=ItemStatus.SUBMITTED,
             created=NOW - DAY - HOUR,
             internal_resolution_due_at=NOW + 10 * DAY,
             resolution_due_at=NOW + 12 * DAY,
@@ -181,14 +180,14 @@ def queue(employee, hardware, access, fixer, colleague):
             employee,
             "Building badge",
             team=access,
-            status=S.SUBMITTED,
+            status=ItemStatus.SUBMITTED,
             created=NOW - HOUR,
         ),
         "delivered": make_item(
             employee,
             "Headset",
             team=hardware,
-            status=S.FULFILLED,
+            status=ItemStatus.FULFILLED,
             created=NOW - 3 * DAY,
         ),
     }

@@ -37,7 +37,6 @@ pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=LONDON)
 D = Decimal
-S = ItemStatus
 PERIOD = {"period": "custom", "date_from": "2026-01-01", "date_to": "2026-02-28"}
 TARGETS = ("response", "internal_response", "resolution", "internal_resolution")
 LAPTOP = ("Laptop", "Hardware", D("1000"), D("0"))
@@ -70,7 +69,7 @@ def make_item(
     service,
     created,
     quantity=1,
-    status=S.CLOSED,
+    status=ItemStatus.CLOSED,
     delivered=None,
     started="created",
     breached=(),
@@ -206,25 +205,25 @@ def build_world() -> World:
     )
     items["S5"] = sales_item(
         service=LAPTOP,
-        status=S.IN_PROGRESS,
+        status=ItemStatus.IN_PROGRESS,
         created=at("2026-03-01", 10),
         at_risk=at("2026-03-03", 10),
     )
     items["S6"] = sales_item(
         service=LAPTOP,
-        status=S.AWAITING_APPROVAL,
+        status=ItemStatus.AWAITING_APPROVAL,
         created=at("2026-03-09", 12),
         started=None,
     )
     items["S7"] = sales_item(
         service=STORAGE,
-        status=S.SUBMITTED,
+        status=ItemStatus.SUBMITTED,
         created=at("2026-02-20", 10),
         at_risk=at("2026-02-23", 10),
         breached=("resolution",),
     )
     items["S8"] = sales_item(
-        service=LAPTOP, status=S.IN_PROGRESS, created=at("2026-03-07", 10)
+        service=LAPTOP, status=ItemStatus.IN_PROGRESS, created=at("2026-03-07", 10)
     )
     items["F1"] = finance_item(
         service=LAPTOP,
@@ -243,7 +242,7 @@ def build_world() -> World:
         seconds=5400,
     )
     items["F3"] = finance_item(
-        service=LAPTOP, status=S.ON_HOLD, created=at("2026-01-02")
+        service=LAPTOP, status=ItemStatus.ON_HOLD, created=at("2026-01-02")
     )
     items["P1"] = sales_item(
         service=LAPTOP,

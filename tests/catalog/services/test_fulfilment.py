@@ -47,17 +47,16 @@ from tests.factories import FulfilmentGroupFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-S = ItemStatus
 STATES = [
-    S.SUBMITTED,
-    S.AWAITING_APPROVAL,
-    S.APPROVED,
-    S.REJECTED,
-    S.IN_PROGRESS,
-    S.ON_HOLD,
-    S.FULFILLED,
-    S.CLOSED,
-    S.CANCELLED,
+    ItemStatus.SUBMITTED,
+    ItemStatus.AWAITING_APPROVAL,
+    ItemStatus.APPROVED,
+    ItemStatus.REJECTED,
+    ItemStatus.IN_PROGRESS,
+    ItemStatus.ON_HOLD,
+    ItemStatus.FULFILLED,
+    ItemStatus.CLOSED,
+    ItemStatus.CANCELLED,
 ]
 # Who may move an item by hand, from each state (rows) to each state (columns).
 #   ok  the move happens and is logged
@@ -297,19 +296,24 @@ def test_unknown_status_is_refused(bare_item, fulfiller):
 
 
 def test_closing_keeps_the_delivery_time(bare_item, fulfiller):
-    put_in_state(bare_item, S.IN_PROGRESS)
+    put_in_state(bare_item, ItemStatus.IN_PROGRESS)
     delivered = item_resolve(
         item_id=bare_item.pk, actor=fulfiller, note="Done."
     ).fulfilled_at
-    closed = item_transition(item_id=bare_item.pk, to_state=S.CLOSED, actor=fulfiller)
+    closed = item_transition(
+        item_id=bare_item.pk, to_state=ItemStatus.CLOSED, actor=fulfiller
+    )
     assert closed.fulfilled_at == delivered
 
 
 def test_reopening_clears_the_delivery_time(bare_item, fulfiller):
-    put_in_state(bare_item, S.IN_PROGRESS)
+    put_in_state(bare_item, ItemStatus.IN_PROGRESS)
     item_resolve(item_id=bare_item.pk, actor=fulfiller, note="Done.")
     reopened = item_transition(
-        item_id=bare_item.pk, to_state=S.IN_PROGRESS, actor=fulfiller, note="Broken"
+        item_id=bare_item.pk,
+        to_state=ItemStatus.IN_PROGRESS,
+        actor=fulfiller,
+        note="Broken",
     )
     assert reopened.fulfilled_at is None
 
@@ -331,7 +335,7 @@ def test_starting_work_assigns_an_unassigned_item_to_whoever_starts(
     item = item_start(
         item_id=bare_item.pk, actor=fulfiller, expected_status="submitted"
     )
-    assert (item.status, item.assigned_to) == (S.IN_PROGRESS, fulfiller)
+    assert (item.status, item.assigned_to) == (ItemStatus.IN_PROGRESS, fulfiller)
     assert last_events(item, 2) == ["item.assigned", "item.status_changed"]
     assigned = RequestEvent.objects.get(name="item.assigned")
     assert assigned.data == {
@@ -342,17 +346,17 @@ def test_starting_work_assigns_an_unassigned_item_to_whoever_starts(
 
 
 def test_a_move_from_a_stale_page_changes_nothing(bare_item, fulfiller):
-    put_in_state(bare_item, S.IN_PROGRESS)
+    put_in_state(bare_item, ItemStatus.IN_PROGRESS)
     before = RequestEvent.objects.count()
     with pytest.raises(ItemChanged, match="it is now “Being worked on”"):
         item_start(item_id=bare_item.pk, actor=fulfiller, expected_status="submitted")
     bare_item.refresh_from_db()
-    assert (bare_item.status, bare_item.assigned_to) == (S.IN_PROGRESS, None)
+    assert (bare_item.status, bare_item.assigned_to) == (ItemStatus.IN_PROGRESS, None)
     assert RequestEvent.objects.count() == before
 
 
 def test_hold_records_the_reasons_policy_and_resume_clears_it(bare_item, fulfiller):
-    put_in_state(bare_item, S.IN_PROGRESS)
+    put_in_state(bare_item, ItemStatus.IN_PROGRESS)
     supplier = HoldReason.objects.get(name="Waiting for a supplier")
     item = item_hold(
         item_id=bare_item.pk,
@@ -361,7 +365,7 @@ def test_hold_records_the_reasons_policy_and_resume_clears_it(bare_item, fulfill
         note="Ordered; due Friday.",
         expected_status="in_progress",
     )
-    assert (item.status, item.hold_reason) == (S.ON_HOLD, supplier)
+    assert (item.status, item.hold_reason) == (ItemStatus.ON_HOLD, supplier)
     event = RequestEvent.objects.filter(item=item).latest("sequence")
     assert event.data == {
         "hold_reason_id": supplier.pk,
@@ -376,7 +380,7 @@ def test_hold_records_the_reasons_policy_and_resume_clears_it(bare_item, fulfill
     event.refresh_from_db()
     assert event.data["pauses_internal"] is False
     item = item_resume(item_id=item.pk, actor=fulfiller, expected_status="on_hold")
-    assert (item.status, item.hold_reason) == (S.IN_PROGRESS, None)
+    assert (item.status, item.hold_reason) == (ItemStatus.IN_PROGRESS, None)
 
 
 @pytest.mark.parametrize(
@@ -388,35 +392,35 @@ def test_hold_records_the_reasons_policy_and_resume_clears_it(bare_item, fulfill
     ],
 )
 def test_bad_hold_changes_nothing(bare_item, fulfiller, reason_name, note, error):
-    put_in_state(bare_item, S.IN_PROGRESS)
+    put_in_state(bare_item, ItemStatus.IN_PROGRESS)
     before = RequestEvent.objects.count()
     reason = HoldReason.objects.get(name=reason_name)
     with pytest.raises(InvalidInput) as exc:
         item_hold(item_id=bare_item.pk, actor=fulfiller, reason_id=reason.pk, note=note)
     assert error in exc.value.errors["note"][0]
     bare_item.refresh_from_db()
-    assert bare_item.status == S.IN_PROGRESS
+    assert bare_item.status == ItemStatus.IN_PROGRESS
     assert RequestEvent.objects.count() == before
 
 
 def test_an_inactive_or_unknown_hold_reason_is_refused(bare_item, fulfiller):
-    put_in_state(bare_item, S.IN_PROGRESS)
+    put_in_state(bare_item, ItemStatus.IN_PROGRESS)
     HoldReason.objects.filter(name="Waiting for a supplier").update(active=False)
     for reason_id in (HoldReason.objects.get(name="Waiting for a supplier").pk, 999999):
         with pytest.raises(InvalidInput):
             item_hold(item_id=bare_item.pk, actor=fulfiller, reason_id=reason_id)
     bare_item.refresh_from_db()
-    assert bare_item.status == S.IN_PROGRESS
+    assert bare_item.status == ItemStatus.IN_PROGRESS
 
 
 def test_resolving_needs_a_note_and_work_in_progress(bare_item, fulfiller):
     with pytest.raises(TransitionNotAllowed, match="start work on it"):
         item_resolve(item_id=bare_item.pk, actor=fulfiller, note="Done.")
-    put_in_state(bare_item, S.IN_PROGRESS)
+    put_in_state(bare_item, ItemStatus.IN_PROGRESS)
     with pytest.raises(InvalidInput, match="Check the details"):
         item_resolve(item_id=bare_item.pk, actor=fulfiller, note="  ")
     item = item_resolve(item_id=bare_item.pk, actor=fulfiller, note="At your desk.")
-    assert item.status == S.FULFILLED
+    assert item.status == ItemStatus.FULFILLED
     assert RequestEvent.objects.filter(item=item).latest("sequence").note == (
         "At your desk."
     )
@@ -483,13 +487,13 @@ def test_only_the_team_adds_work_notes_and_item_comments(bare_item, fulfiller, p
 
 
 def test_requester_cannot_cancel_once_work_started(bare_item, employee):
-    put_in_state(bare_item, S.IN_PROGRESS)
+    put_in_state(bare_item, ItemStatus.IN_PROGRESS)
     with pytest.raises(TransitionNotAllowed, match="work on it has started"):
         item_cancel(item_id=bare_item.pk, actor=employee)
 
 
 def test_cancelling_withdraws_open_approvals(people, bare_item, employee):
-    put_in_state(bare_item, S.AWAITING_APPROVAL)
+    put_in_state(bare_item, ItemStatus.AWAITING_APPROVAL)
     ApprovalStep.objects.filter(item=bare_item).update(
         status=ApprovalStep.Status.PENDING
     )
@@ -502,14 +506,18 @@ def test_cancelling_withdraws_open_approvals(people, bare_item, employee):
 
 
 def delivered(item, fulfiller):
-    put_in_state(item, S.IN_PROGRESS)
+    put_in_state(item, ItemStatus.IN_PROGRESS)
     return item_resolve(item_id=item.pk, actor=fulfiller, note="Delivered.")
 
 
 def test_rating_closes_the_delivered_item(bare_item, fulfiller, employee):
     delivered(bare_item, fulfiller)
     item = item_rate(item_id=bare_item.pk, actor=employee, rating="4", comment="Quick")
-    assert (item.status, item.rating, item.rating_comment) == (S.CLOSED, 4, "Quick")
+    assert (item.status, item.rating, item.rating_comment) == (
+        ItemStatus.CLOSED,
+        4,
+        "Quick",
+    )
     assert last_events(item, 2) == ["item.rated", "item.status_changed"]
     rated = RequestEvent.objects.get(name="item.rated")
     assert (rated.data, rated.note, rated.actor) == ({"rating": 4}, "Quick", employee)
@@ -522,7 +530,7 @@ def test_a_rating_out_of_range_changes_nothing(bare_item, fulfiller, employee, r
         item_rate(item_id=bare_item.pk, actor=employee, rating=rating)
     assert exc.value.errors == {"rating": ["Choose from 1 (poor) to 5 (excellent)."]}
     bare_item.refresh_from_db()
-    assert (bare_item.status, bare_item.rating) == (S.FULFILLED, None)
+    assert (bare_item.status, bare_item.rating) == (ItemStatus.FULFILLED, None)
 
 
 def test_a_replayed_rating_is_refused(bare_item, fulfiller, employee):
@@ -557,7 +565,7 @@ def test_auto_close_waits_for_the_rating_window(bare_item, fulfiller):
     )
     assert item_auto_close(item_id=item.pk, now=item.fulfilled_at + timedelta(days=5))
     item.refresh_from_db()
-    assert item.status == S.CLOSED
+    assert item.status == ItemStatus.CLOSED
     closing = RequestEvent.objects.filter(item=item).latest("sequence")
     assert (closing.actor, closing.note) == (
         None,
@@ -585,7 +593,7 @@ def test_status_change_sends_an_email(
 def test_fulfilment_email_says_it_is_ready_and_asks_for_a_rating(
     bare_item, fulfiller, mailoutbox, django_capture_on_commit_callbacks
 ):
-    put_in_state(bare_item, S.IN_PROGRESS)
+    put_in_state(bare_item, ItemStatus.IN_PROGRESS)
     with django_capture_on_commit_callbacks(execute=True):
         item_resolve(item_id=bare_item.pk, actor=fulfiller, note="At reception.")
     mail = mailoutbox[-1]
@@ -597,7 +605,7 @@ def test_fulfilment_email_says_it_is_ready_and_asks_for_a_rating(
 def test_a_hold_that_needs_the_requester_emails_them(
     bare_item, fulfiller, employee, mailoutbox, django_capture_on_commit_callbacks
 ):
-    put_in_state(bare_item, S.IN_PROGRESS)
+    put_in_state(bare_item, ItemStatus.IN_PROGRESS)
     waiting = HoldReason.objects.get(name="Waiting for the requester")
     supplier = HoldReason.objects.get(name="Waiting for a supplier")
     with django_capture_on_commit_callbacks(execute=True):
@@ -666,7 +674,7 @@ def test_the_log_verifies_after_a_full_life(bare_item, fulfiller, employee):
 
 
 def test_held_service_removal_raises_a_new_request(laptop_item, employee, fulfiller):
-    put_in_state(laptop_item, S.IN_PROGRESS)
+    put_in_state(laptop_item, ItemStatus.IN_PROGRESS)
     item_resolve(item_id=laptop_item.pk, actor=fulfiller, note="Delivered.")
     assert [i.pk for i in held_services(user=employee)] == [laptop_item.pk]
     removal = held_service_removal_request(
@@ -677,11 +685,13 @@ def test_held_service_removal_raises_a_new_request(laptop_item, employee, fulfil
     assert new_item.removes_item_id == laptop_item.pk
     assert new_item.service_name == "Remove: New laptop"
     assert new_item.monthly_price == Decimal("0")
-    assert new_item.status == S.SUBMITTED  # free, and removals need no approval
+    assert (
+        new_item.status == ItemStatus.SUBMITTED
+    )  # free, and removals need no approval
     assert held_services(user=employee).get().removal_pending
     with pytest.raises(CatalogError, match="already asked"):
         held_service_removal_request(item_id=laptop_item.pk, actor=employee, reason="")
-    new_item.status = S.FULFILLED
+    new_item.status = ItemStatus.FULFILLED
     new_item.save()
     assert not held_services(user=employee).exists()
     with pytest.raises(NotFoundForUser):  # removed: no longer held
@@ -691,7 +701,7 @@ def test_held_service_removal_raises_a_new_request(laptop_item, employee, fulfil
 def test_cannot_remove_what_you_do_not_hold(laptop_item, employee, finance_londoner):
     with pytest.raises(NotFoundForUser):  # not delivered yet
         held_service_removal_request(item_id=laptop_item.pk, actor=employee, reason="")
-    put_in_state(laptop_item, S.FULFILLED)
+    put_in_state(laptop_item, ItemStatus.FULFILLED)
     with pytest.raises(NotFoundForUser):  # someone else's
         held_service_removal_request(
             item_id=laptop_item.pk, actor=finance_londoner, reason=""
@@ -735,6 +745,9 @@ def test_two_concurrent_moves_on_one_item_never_both_succeed(bare_item, team):
         thread.join()
     assert (len(results), len(errors)) == (1, 3)
     bare_item.refresh_from_db()
-    assert (bare_item.status, bare_item.assigned_to) == (S.IN_PROGRESS, results[0])
+    assert (bare_item.status, bare_item.assigned_to) == (
+        ItemStatus.IN_PROGRESS,
+        results[0],
+    )
     assert RequestEvent.objects.filter(name="item.status_changed").count() == 1
     assert RequestEvent.objects.filter(name="item.assigned").count() == 1

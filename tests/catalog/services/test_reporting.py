@@ -200,9 +200,8 @@ def test_rollups_kept_by_the_services_equal_a_rebuild_after_random_activity(
 
 
 def _act(rng, item, approver, requester, fulfiller):
-    S = ItemStatus
     try:
-        if item.status == S.AWAITING_APPROVAL:
+        if item.status == ItemStatus.AWAITING_APPROVAL:
             step = ApprovalStep.objects.filter(item=item, status="pending").first()
             approval_decide(
                 step_id=step.pk,
@@ -210,15 +209,15 @@ def _act(rng, item, approver, requester, fulfiller):
                 approve=rng.random() < 0.85,
                 note="Not now.",
             )
-        elif item.status in (S.SUBMITTED, S.APPROVED):
+        elif item.status in (ItemStatus.SUBMITTED, ItemStatus.APPROVED):
             fulfilment.item_start(item_id=item.pk, actor=fulfiller)
-        elif item.status == S.IN_PROGRESS:
+        elif item.status == ItemStatus.IN_PROGRESS:
             fulfilment.item_resolve(item_id=item.pk, actor=fulfiller, note="Done")
-        elif item.status == S.FULFILLED:
+        elif item.status == ItemStatus.FULFILLED:
             roll = rng.random()
             if roll < 0.15:
                 fulfilment.item_transition(
-                    item_id=item.pk, to_state=S.IN_PROGRESS, actor=fulfiller
+                    item_id=item.pk, to_state=ItemStatus.IN_PROGRESS, actor=fulfiller
                 )
             elif roll < 0.6:
                 fulfilment.item_rate(

@@ -138,15 +138,14 @@ def test_random_activity_leaves_stored_figures_equal_to_the_rebuilt_ones(
 
 
 def _random_action(rng, item, approver, requester, fulfiller, reasons):
-    S = ItemStatus
     try:
-        if item.status == S.AWAITING_APPROVAL:
+        if item.status == ItemStatus.AWAITING_APPROVAL:
             step = ApprovalStep.objects.filter(item=item, status="pending").first()
             approve = rng.random() < 0.85
             approval_decide(
                 step_id=step.pk, actor=approver, approve=approve, note="Not now."
             )
-        elif item.status in (S.SUBMITTED, S.APPROVED):
+        elif item.status in (ItemStatus.SUBMITTED, ItemStatus.APPROVED):
             if rng.random() < 0.1:
                 fulfilment.item_cancel(item_id=item.pk, actor=requester)
             elif rng.random() < 0.3:
@@ -155,7 +154,7 @@ def _random_action(rng, item, approver, requester, fulfiller, reasons):
                 )
             else:
                 fulfilment.item_start(item_id=item.pk, actor=fulfiller)
-        elif item.status == S.IN_PROGRESS:
+        elif item.status == ItemStatus.IN_PROGRESS:
             roll = rng.random()
             if roll < 0.35:
                 reason = rng.choice(reasons)
@@ -168,16 +167,16 @@ def _random_action(rng, item, approver, requester, fulfiller, reasons):
                 )
             else:
                 fulfilment.item_resolve(item_id=item.pk, actor=fulfiller, note="Done")
-        elif item.status == S.ON_HOLD:
+        elif item.status == ItemStatus.ON_HOLD:
             if rng.random() < 0.3:
                 fulfilment.request_comment_add(
                     request_id=item.request_id, actor=requester, text="Here you go."
                 )
             fulfilment.item_resume(item_id=item.pk, actor=fulfiller)
-        elif item.status == S.FULFILLED:
+        elif item.status == ItemStatus.FULFILLED:
             if rng.random() < 0.2:
                 fulfilment.item_transition(
-                    item_id=item.pk, to_state=S.IN_PROGRESS, actor=fulfiller
+                    item_id=item.pk, to_state=ItemStatus.IN_PROGRESS, actor=fulfiller
                 )
             elif rng.random() < 0.5:
                 fulfilment.item_rate(
