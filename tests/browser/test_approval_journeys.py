@@ -14,23 +14,13 @@ from catalog.models import ApprovalStep, HoldReason, ServicePage, ServiceRequest
 from catalog.services.approvals import approval_decide
 from catalog.services.fulfilment import item_hold, item_resolve, item_resume, item_start
 from catalog.services.request_log import request_log_verify
+from tests.browser.viewports import fits_320
 
 pytestmark = pytest.mark.browser
-
-NARROW = {"width": 320, "height": 800}
 
 
 def person(username):
     return get_user_model().objects.get(username=username)
-
-
-def fits_320(page, screenshot, name: str) -> bool:
-    """No sideways scrolling on a 320 px wide phone (and a picture to look at)."""
-    page.set_viewport_size(NARROW)
-    fits = page.evaluate("document.documentElement.scrollWidth <= 320")
-    screenshot(page, name)
-    page.set_viewport_size({"width": 1280, "height": 900})
-    return fits
 
 
 def check_out(page, reason: str) -> ServiceRequest:

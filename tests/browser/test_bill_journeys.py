@@ -15,25 +15,14 @@ from catalog.demo.history import history_generate
 from catalog.models import BillClosing, CostCentre
 from catalog.selectors.reporting.bill import bill_default_month
 from catalog.services.billing import bill_closings_verify
+from tests.browser.viewports import fits_320
 
 pytestmark = pytest.mark.browser
-
-NARROW = {"width": 320, "height": 800}
-WIDE = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
 def history(demo):
     history_generate(requests=120, seed=2026)
-
-
-def fits_320(page, screenshot, name: str) -> bool:
-    """No sideways scrolling on a 320 px wide phone (and a picture to look at)."""
-    page.set_viewport_size(NARROW)
-    fits = page.evaluate("document.documentElement.scrollWidth <= 320")
-    screenshot(page, name)
-    page.set_viewport_size(WIDE)
-    return fits
 
 
 def money(text: str) -> float:

@@ -17,12 +17,11 @@ from playwright.sync_api import expect
 
 from catalog.demo.history import history_generate
 from catalog.services.service_stats import service_stats_refresh
+from tests.browser.viewports import fits_320
 
 pytestmark = pytest.mark.browser
 
 INSTALL_SOFTWARE = "/services/software/install-software/"
-NARROW = {"width": 320, "height": 800}
-WIDE = {"width": 1280, "height": 900}
 RECENT_LINE = re.compile(
     r"^Recently: half delivered within \d+ working days?"
     r"(, \d+% on time last quarter)?$"
@@ -35,16 +34,6 @@ def history(demo):
     service_stats_refresh()
 
 
-def at_320(page, screenshot, name: str) -> bool:
-    """A picture at 320 px wide, and whether the page fits without scrolling
-    sideways."""
-    page.set_viewport_size(NARROW)
-    fits = page.evaluate("document.documentElement.scrollWidth <= 320")
-    screenshot(page, name)
-    page.set_viewport_size(WIDE)
-    return fits
-
-
 def test_employee_reads_how_long_a_service_takes(page, history, login, screenshot):
     login(page, "employee")
     page.goto(INSTALL_SOFTWARE)
@@ -55,7 +44,7 @@ def test_employee_reads_how_long_a_service_takes(page, history, login, screensho
     expect(page.locator(".executive-panel")).to_have_count(0)
     expect(page.get_by_text("Only executives see this")).to_have_count(0)
     screenshot(page, "cf1-service-page-employee")
-    assert at_320(page, screenshot, "cf1-service-page-employee-320px")
+    assert fits_320(page, screenshot, "cf1-service-page-employee-320px")
 
     page.goto("/services/software/")
     card = page.locator(".service-card").filter(has_text="Install software")
@@ -86,7 +75,7 @@ def test_executive_sees_the_panel_and_opens_the_review(
         re.compile(r"^/executive/items/\?service=Install\+software&period=custom&"),
     )
     screenshot(page, "cf3-service-page-executive")
-    assert at_320(page, screenshot, "cf3-service-page-executive-320px")
+    assert fits_320(page, screenshot, "cf3-service-page-executive-320px")
 
     panel.get_by_role("link", name="Service review").click()
     expect(page).to_have_url(re.compile(r"/executive/review/$"))
@@ -96,7 +85,7 @@ def test_executive_sees_the_panel_and_opens_the_review(
     expect(rarely.locator(".service-card").first).to_be_visible()
     expect(busiest.locator("tbody tr")).to_have_count(10)
     screenshot(page, "cf4-service-review")
-    assert at_320(page, screenshot, "cf4-service-review-320px")
+    assert fits_320(page, screenshot, "cf4-service-review-320px")
 
 
 def test_head_of_sales_sees_sales_only(page, history, login):

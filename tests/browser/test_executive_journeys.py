@@ -12,25 +12,14 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from catalog.demo.history import history_generate
+from tests.browser.viewports import fits_320
 
 pytestmark = pytest.mark.browser
-
-NARROW = {"width": 320, "height": 800}
-WIDE = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
 def history(demo):
     history_generate(requests=120, seed=7)
-
-
-def fits_320(page, screenshot, name: str) -> bool:
-    """No sideways scrolling on a 320 px wide phone (and a picture to look at)."""
-    page.set_viewport_size(NARROW)
-    fits = page.evaluate("document.documentElement.scrollWidth <= 320")
-    screenshot(page, name)
-    page.set_viewport_size(WIDE)
-    return fits
 
 
 def number(text: str) -> int:
