@@ -1,5 +1,5 @@
 """Values every portal template needs: the currency, the catalog's address, the
-basket count, the approvals waiting for the person and whether they see IT
+header's figures (basket count, approvals waiting) and whether the person sees IT
 costs."""
 
 from django.conf import settings
@@ -19,25 +19,26 @@ def catalog_index_url(request) -> str:
 
 def portal(request):
     from catalog import permissions
-    from catalog.selectors.approvals import approvals_nav
-    from catalog.selectors.basket import basket_line_count
+    from catalog.selectors.header import header_for, served_url
 
     user = getattr(request, "user", None)
+    logged_in = user is not None and user.is_authenticated
+    # Lazy, and one query for everything it holds, asked only when a template
+    # shows the header (or a link to the catalog).
+    header = SimpleLazyObject(lambda: header_for(user=user))
     return {
         "CURRENCY": settings.CATALOG_CURRENCY,
-        # Lazy: one query, only when a template links to the catalog.
-        "catalog_url": SimpleLazyObject(lambda: catalog_index_url(request)),
-        # Lazy: pages that don't show the header pay nothing.
-        "basket_count": SimpleLazyObject(lambda: basket_line_count(user=user)),
-        # One query, and only for someone logged in (the header asks for it).
-        "approvals_nav": SimpleLazyObject(lambda: approvals_nav(user=user)),
-        # The "IT costs" link: asked only when the header shows, never for
-        # someone logged out (no query for them).
-        "reports_nav": SimpleLazyObject(
-            lambda: bool(
-                user is not None
-                and user.is_authenticated
-                and permissions.can_view_reports(user)
+        "header": header,
+        "catalog_url": SimpleLazyObject(
+            lambda: (
+                served_url(header.catalog_url_path)
+                if logged_in
+                else catalog_index_url(request)
             )
+        ),
+        # The "IT costs" link (the person's permissions are loaded for the
+        # header already).
+        "reports_nav": SimpleLazyObject(
+            lambda: bool(logged_in and permissions.can_view_reports(user))
         ),
     }

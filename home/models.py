@@ -6,9 +6,10 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 
 from home.cache import UncachedPreviewMixin
+from home.serve import RememberedRestrictionsMixin
 
 
-class HomePage(UncachedPreviewMixin, Page):
+class HomePage(RememberedRestrictionsMixin, UncachedPreviewMixin, Page):
     """The front door: a greeting, search, categories, featured and popular services."""
 
     greeting = models.CharField(
@@ -31,7 +32,7 @@ class HomePage(UncachedPreviewMixin, Page):
         return context
 
 
-class ContentPage(UncachedPreviewMixin, Page):
+class ContentPage(RememberedRestrictionsMixin, UncachedPreviewMixin, Page):
     """Plain pages such as "How ordering works" or "Contact the service desk"."""
 
     body = RichTextField(blank=True)

@@ -4,17 +4,14 @@ be asked), what they decided lately, and who stands in for whom.
 
 Who may decide one step is ``catalog.permissions.approval_refusal``, checked by the
 approval service on every decision; the lists here use its query form,
-``permissions.decidable_steps_q``, so the page and the header count stay one query
-each. The tests hold both answers to the same table.
+``permissions.decidable_steps_q``, so the page stays one query (the header's count
+is ``catalog.selectors.header``). The tests hold every form to the same table.
 """
 
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.db.models import Exists, Func, IntegerField, OuterRef, Subquery
 from django.utils import timezone
 
 from catalog import permissions
@@ -27,9 +24,6 @@ from catalog.models import (
 )
 from catalog.selectors.people import active_people, display_name, people_matching
 
-# The role that decides approvals; the header shows its members the link even
-# when nothing is waiting.
-APPROVER_GROUP = "Approver"
 RECENT_DECISIONS = 10
 
 
@@ -42,45 +36,6 @@ def waiting_steps(*, user, on: date | None = None):
         permissions.decidable_steps_q(user, on=on),
         status=ApprovalStep.Status.PENDING,
     )
-
-
-@dataclass(frozen=True)
-class ApprovalsNav:
-    count: int
-    is_approver: bool
-
-    @property
-    def show(self) -> bool:
-        return self.is_approver or self.count > 0
-
-
-def approvals_nav(*, user, on: date | None = None) -> ApprovalsNav:
-    """The header's "Approvals" link: how many wait for ``user`` and whether they
-    are an approver at all, in one query (it runs on every page)."""
-    if user is None or not user.is_authenticated:
-        return ApprovalsNav(count=0, is_approver=False)
-    count = (
-        waiting_steps(user=user, on=on)
-        .order_by()
-        .annotate(n=Func("pk", function="COUNT", output_field=IntegerField()))
-        .values("n")
-    )
-    row = (
-        get_user_model()
-        .objects.filter(pk=user.pk)
-        .values(
-            n=Subquery(count, output_field=IntegerField()),
-            approver=Exists(
-                Group.user_set.through.objects.filter(
-                    user_id=OuterRef("pk"), group__name=APPROVER_GROUP
-                )
-            ),
-        )
-        .first()
-    )
-    if row is None:
-        return ApprovalsNav(count=0, is_approver=False)
-    return ApprovalsNav(count=row["n"] or 0, is_approver=row["approver"])
 
 
 # --- The approvals page -------------------------------------------------------------

@@ -78,12 +78,6 @@ def own_basket_lines(*, user):
     return BasketLine.objects.filter(basket__owner=user)
 
 
-def basket_line_count(*, user) -> int:
-    if not getattr(user, "is_authenticated", False):
-        return 0
-    return own_basket_lines(user=user).filter(basket__status=Basket.Status.OPEN).count()
-
-
 def review_lines(*, user, lines) -> list[LineReview]:
     """Check each line against the live catalog as ``user`` may see it."""
     lines = list(lines)

@@ -12,13 +12,13 @@ from catalog import permissions
 from catalog.models import ApprovalDelegation, ApprovalStep, UserProfile
 from catalog.selectors.approvals import (
     approvals_decided_by,
-    approvals_nav,
     approvals_waiting,
     standing_in_for,
     substitute_candidates,
     substitutes_of,
     waiting_steps,
 )
+from catalog.selectors.header import header_for
 from catalog.services.approvals import approval_decide
 from tests.conftest import order
 from tests.factories import GroupFactory, UserFactory
@@ -90,6 +90,8 @@ def test_waiting_steps_agree_with_the_approval_rule(
         if not permissions.approval_refusal(user, step, on=on)
     }
     assert allowed == expected
+    # And the header's count, the same rule as SQL.
+    assert header_for(user=user, on=on).approvals.count == len(expected)
 
 
 def test_decided_and_withdrawn_steps_no_longer_wait(people, steps):
@@ -111,12 +113,12 @@ def test_the_header_figures(people, steps, django_assert_num_queries):
     # asks for one), so the figures cost one query of their own.
     manager.has_perm("wagtailadmin.access_admin")
     with django_assert_num_queries(1):
-        nav = approvals_nav(user=manager, on=WEDNESDAY)
+        nav = header_for(user=manager, on=WEDNESDAY).approvals
     assert (nav.count, nav.is_approver, nav.show) == (1, False, True)
-    nobody = approvals_nav(user=people["nobody"], on=WEDNESDAY)
+    nobody = header_for(user=people["nobody"], on=WEDNESDAY).approvals
     assert (nobody.count, nobody.is_approver, nobody.show) == (0, False, False)
     people["nobody"].groups.add(GroupFactory(name="Approver"))
-    nav = approvals_nav(user=people["nobody"], on=WEDNESDAY)
+    nav = header_for(user=people["nobody"], on=WEDNESDAY).approvals
     assert (nav.count, nav.is_approver, nav.show) == (0, True, True)
 
 
@@ -124,8 +126,9 @@ def test_anonymous_visitors_cost_nothing(django_assert_num_queries):
     from django.contrib.auth.models import AnonymousUser
 
     with django_assert_num_queries(0):
-        nav = approvals_nav(user=AnonymousUser())
-    assert nav.show is False
+        header = header_for(user=AnonymousUser())
+    assert header.approvals.show is False
+    assert header.basket_count == 0
 
 
 def test_the_list_is_grouped_by_request_with_totals(people, catalog):

@@ -1,0 +1,76 @@
+"""Django's model backend, loading a person and their permissions with plain
+queries.
+
+Every page asks for permissions (Wagtail's user bar, the header's links), and the
+stock backend loads them in two ORM queries, one for the person's own and one
+for their groups'; compiling those two cost more than running them
+(bench/README.md, "The shell"), as did loading the person. Here the person
+comes back from one plain SELECT, and the permissions from one raw UNION, with
+tables and columns named from the models. The rules are Django's: nothing for an
+inactive or anonymous user or for object permissions, everything for a
+superuser (the stock path).
+"""
+
+from functools import cache
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+
+
+@cache
+def _permissions_sql() -> str:
+    q = connection.ops.quote_name
+
+    def col(model, name):
+        return q(model._meta.get_field(name).column)
+
+    user_perms = get_user_model().user_permissions.through
+    memberships = get_user_model().groups.through
+    group_perms = Group.permissions.through
+    return (
+        f"SELECT ct.{col(ContentType, 'app_label')}, p.{col(Permission, 'codename')}"
+        f" FROM {q(Permission._meta.db_table)} p"
+        f" JOIN {q(ContentType._meta.db_table)} ct"
+        f" ON ct.{col(ContentType, 'id')} = p.{col(Permission, 'content_type')}"
+        f" WHERE p.{col(Permission, 'id')} IN ("
+        f"SELECT {col(user_perms, 'permission')} FROM {q(user_perms._meta.db_table)}"
+        f" WHERE {col(user_perms, 'user')} = %s"
+        f" UNION SELECT gp.{col(group_perms, 'permission')}"
+        f" FROM {q(group_perms._meta.db_table)} gp"
+        f" JOIN {q(memberships._meta.db_table)} m"
+        f" ON m.{col(memberships, 'group')} = gp.{col(group_perms, 'group')}"
+        f" WHERE m.{col(memberships, 'user')} = %s)"
+    )
+
+
+@cache
+def _user_sql() -> str:
+    q = connection.ops.quote_name
+    model = get_user_model()
+    return (
+        f"SELECT * FROM {q(model._meta.db_table)} WHERE {q(model._meta.pk.column)} = %s"
+    )
+
+
+class PortalModelBackend(ModelBackend):
+    def get_user(self, user_id):
+        """The logged-in person, on every request: Django's rule (active people
+        only), read with a plain query."""
+        found = list(get_user_model()._default_manager.raw(_user_sql(), [user_id]))
+        if not found:
+            return None
+        return found[0] if self.user_can_authenticate(found[0]) else None
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if user_obj.is_superuser:
+            return super().get_all_permissions(user_obj, obj=obj)
+        if not hasattr(user_obj, "_perm_cache"):
+            with connection.cursor() as cursor:
+                cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk])
+                user_obj._perm_cache = {f"{app}.{code}" for app, code in cursor}
+        return user_obj._perm_cache
