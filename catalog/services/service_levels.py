@@ -11,7 +11,7 @@ calendar records a new version and moves open items onto it with an
 import json
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -71,25 +71,47 @@ class VersionClocks:
         return self._known[version_id]
 
 
-def calendar_current_version(calendar_id: int, *, actor=None) -> CalendarVersion:
-    """The calendar's newest version, recording one if its rules changed since
-    (or none was recorded yet)."""
-    calendar = BusinessCalendar.objects.get(pk=calendar_id)
-    spec = calendar.spec().to_json()
-    latest = (
+def _latest_version(calendar_id: int) -> CalendarVersion | None:
+    return (
         CalendarVersion.objects.filter(calendar_id=calendar_id)
         .order_by("-number")
         .first()
     )
+
+
+def calendar_current_version(calendar_id: int, *, actor=None) -> CalendarVersion:
+    """The calendar's newest version, recording one if its rules changed since
+    (or none was recorded yet).
+
+    Two checkouts at the same moment may both find the version missing: one
+    records it at a time (the calendar's row lock on PostgreSQL), and the other
+    then uses the version just recorded if it says the same. Where the lock is
+    not available (SQLite), the unique version number decides, with the same
+    outcome."""
+    calendar = BusinessCalendar.objects.get(pk=calendar_id)
+    spec = calendar.spec().to_json()
+    latest = _latest_version(calendar_id)
     if latest is not None and latest.spec == spec:
         return latest
-    return CalendarVersion.objects.create(
-        calendar_id=calendar_id,
-        number=(latest.number + 1) if latest else 1,
-        spec=spec,
-        created_at=timezone.now(),
-        created_by=actor,
-    )
+    with transaction.atomic():
+        BusinessCalendar.objects.select_for_update().get(pk=calendar_id)
+        latest = _latest_version(calendar_id)
+        if latest is not None and latest.spec == spec:
+            return latest
+        try:
+            with transaction.atomic():
+                return CalendarVersion.objects.create(
+                    calendar_id=calendar_id,
+                    number=(latest.number + 1) if latest else 1,
+                    spec=spec,
+                    created_at=timezone.now(),
+                    created_by=actor,
+                )
+        except IntegrityError:
+            latest = _latest_version(calendar_id)
+            if latest is not None and latest.spec == spec:
+                return latest
+            raise
 
 
 def calendar_clock(calendar_id: int) -> BusinessClock:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from catalog.exceptions import CatalogError
 from catalog.models import (
@@ -254,3 +254,45 @@ def test_an_item_copies_its_teams_internal_targets(employee, leveled, standard_l
         item.internal_resolution_target_hours,
         item.calendar_name,
     ) == (Decimal("4"), Decimal("16"), Decimal("1"), Decimal("8"), "Office hours")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(
+    "sqlite" in connection.settings_dict["ENGINE"],
+    reason="row locks across threads need PostgreSQL",
+)
+def test_concurrent_first_uses_of_a_calendar_record_one_version(standard_level):
+    """Found with two servers: the first checkouts after a calendar is created
+    outside the admin both recorded version 1, and one answered 500."""
+    import threading
+
+    from catalog.services.service_levels import calendar_current_version
+
+    calendar_id = standard_level.calendar_id
+    CalendarVersion.objects.filter(calendar_id=calendar_id).delete()
+    start = threading.Barrier(6)
+    found, errors = [], []
+
+    def worker():
+        try:
+            start.wait()
+            with transaction.atomic():
+                found.append(calendar_current_version(calendar_id).pk)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    numbers = list(
+        CalendarVersion.objects.filter(calendar_id=calendar_id).values_list(
+            "number", flat=True
+        )
+    )
+    assert numbers == [1]
+    assert len(set(found)) == 1
