@@ -419,6 +419,23 @@ class PostgresCpu:
         return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
+def workers_rss_mb(servers: list[Server]) -> list[float]:
+    """Resident memory of every gunicorn worker of the servers, in MB."""
+    masters = {s.proc.pid for s in servers}
+    sizes = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                status = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        if int(status["PPid"]) in masters and "VmRSS" in status:
+            sizes.append(int(status["VmRSS"].split()[0]) / 1024)
+    return sizes
+
+
 def servers_cpu(servers: list[Server]) -> float:
     return sum(worker_cpu_seconds(s.proc.pid) for s in servers)
 
@@ -888,6 +905,10 @@ def main() -> int:
             servers, watcher, fixture["service"], env, args.within
         )
         problems += found
+        rss = workers_rss_mb(servers)
+        results["workers_rss_mb"] = dict(
+            workers=len(rss), max=round(max(rss), 1) if rss else None
+        )
         results["cache"] = dict(
             redis=redis_url,
             keys=cache.dbsize(),
@@ -991,6 +1012,10 @@ def report(meta: dict, results: dict, problems: list[str], args) -> None:
                 f"  {name:<10} {page!s:>13} {listing!s:>14} "
                 f"{seen['polls_after_commit']:>12} {seen['stale_after_commit']:>6}"
             )
+    rss = results.get("workers_rss_mb")
+    if rss:
+        print()
+        print(f"gunicorn workers: {rss['workers']}, largest {rss['max']} MB resident")
     cache = results.get("cache")
     if cache:
         print()
