@@ -155,7 +155,7 @@ def run_concurrent(baskets, clients: int):
                     with lock:
                         timings.append(elapsed)
                         (created if result.created else repeated).append(
-                            (basket_id, result.request.pk)
+                            (basket_id, result.service_request.pk)
                         )
         except Exception as exc:  # reported, and fails the run
             with lock:

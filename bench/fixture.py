@@ -68,19 +68,19 @@ def add(user, title: str) -> None:
 def ensure_requests(user) -> int:
     """Two submitted requests and one line left in the basket; returns the
     latest request's key."""
-    request = None
+    service_request = None
     for titles in ORDERS:
         for title in titles:
             add(user, title)
         review = basket_review(user=user)
-        request = request_submit(
+        service_request = request_submit(
             user=user,
             basket_id=review.basket.pk,
             expected_fingerprint=review.fingerprint,
             business_reason="Needed for work.",
-        ).request
+        ).service_request
     add(user, IN_BASKET)
-    return request.pk
+    return service_request.pk
 
 
 def main() -> None:

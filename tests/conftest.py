@@ -53,7 +53,7 @@ def order(user, catalog, *services, reason="Needed for work."):
         basket_id=review.basket.pk,
         expected_fingerprint=review.fingerprint,
         business_reason=reason,
-    ).request
+    ).service_request
 
 
 @pytest.fixture(autouse=True)

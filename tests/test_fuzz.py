@@ -204,7 +204,7 @@ def _order_fuzz(user, service):
         basket_id=review.basket.pk,
         expected_fingerprint=review.fingerprint,
         business_reason="Needed for work.",
-    ).request
+    ).service_request
 
 
 def snapshot() -> dict:

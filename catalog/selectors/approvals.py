@@ -56,7 +56,7 @@ class WaitingItem:
 
 @dataclass
 class WaitingRequest:
-    request: ServiceRequest
+    service_request: ServiceRequest
     recipient_name: str
     recipient_job_title: str
     requester_name: str
@@ -96,7 +96,7 @@ def approvals_waiting(*, user, on: date | None = None) -> list[WaitingRequest]:
         group = groups.get(service_request.pk)
         if group is None:
             group = groups[service_request.pk] = WaitingRequest(
-                request=service_request,
+                service_request=service_request,
                 recipient_name=display_name(service_request.requested_for),
                 recipient_job_title=_job_title(service_request.requested_for),
                 requester_name=display_name(service_request.requested_by),

@@ -223,7 +223,7 @@ def _open_step(step: ApprovalStep, *, at, actor) -> None:
 def _log_requested(step, *, at, actor) -> None:
     approver = step.approver
     event_append(
-        request=step.request,
+        service_request=step.request,
         item=step.item,
         name="approval.requested",
         actor=actor,
@@ -251,7 +251,7 @@ def step_event_data(step, *, approver=None, **extra) -> dict:
     }
 
 
-def approvals_open(*, request, items, plans, at, actor) -> None:
+def approvals_open(*, service_request, items, plans, at, actor) -> None:
     """Create the planned steps of a new request's items and ask the first
     approver of each. Call inside ``request_open``'s transaction."""
     steps = []
@@ -259,7 +259,7 @@ def approvals_open(*, request, items, plans, at, actor) -> None:
         for position, planned in enumerate(plan, start=1):
             steps.append(
                 ApprovalStep(
-                    request=request,
+                    request=service_request,
                     item=item,
                     position=position,
                     kind=planned.kind,
@@ -277,7 +277,7 @@ def approvals_open(*, request, items, plans, at, actor) -> None:
         )
     }
     for step in steps:
-        step.request = request
+        step.request = service_request
         step.approver = approvers.get(step.approver_id)
         if step.position == 1:
             _open_step(step, at=at, actor=actor)
@@ -367,7 +367,7 @@ def _decide(step, *, actor, approve: bool, note: str, on) -> None:
         update_fields=["status", "decided_at", "decided_by", "on_behalf_of", "note"]
     )
     event_append(
-        request=service_request,
+        service_request=service_request,
         item=step.item,
         name="approval.approved" if approve else "approval.rejected",
         actor=actor,
@@ -432,7 +432,7 @@ def approvals_withdraw(*, item, at, actor) -> None:
         step.save(update_fields=["status"])
         if was_pending:
             event_append(
-                request=item.request,
+                service_request=item.request,
                 item=item,
                 name="approval.withdrawn",
                 actor=actor,
@@ -478,7 +478,7 @@ def approval_remind(*, step_id: int, now) -> bool:
         step.reminded_at = now
         step.save(update_fields=["reminded_at"])
         event_append(
-            request=service_request,
+            service_request=service_request,
             item=step.item,
             name="approval.reminded",
             at=now,
@@ -522,7 +522,7 @@ def approval_escalate(*, step_id: int, now) -> bool:
         if new_id is None:
             step.save(update_fields=["escalated_at"])
             event_append(
-                request=service_request,
+                service_request=service_request,
                 item=step.item,
                 name="approval.escalation_failed",
                 at=now,
@@ -545,7 +545,7 @@ def approval_escalate(*, step_id: int, now) -> bool:
             ]
         )
         event_append(
-            request=service_request,
+            service_request=service_request,
             item=step.item,
             name="approval.escalated",
             at=now,

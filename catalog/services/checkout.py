@@ -36,7 +36,7 @@ MAX_REASON_LENGTH = 2000
 
 @dataclass(frozen=True)
 class CheckoutResult:
-    request: ServiceRequest
+    service_request: ServiceRequest
     created: bool
 
 
@@ -97,7 +97,7 @@ def request_submit(
         if basket.status == Basket.Status.SUBMITTED:
             existing = ServiceRequest.objects.filter(basket=basket).first()
             if existing is not None:
-                return CheckoutResult(request=existing, created=False)
+                return CheckoutResult(service_request=existing, created=False)
         requested_for, cost_centre, reason = _clean_details(
             user=user,
             requested_for=requested_for,
@@ -125,7 +125,7 @@ def request_submit(
                 "Prices or your basket changed while you were checking out. "
                 "Please check the new figures; nothing was submitted."
             )
-        request = _create_request(
+        service_request = _create_request(
             user=user,
             basket=basket,
             review=review,
@@ -133,7 +133,7 @@ def request_submit(
             cost_centre=cost_centre,
             reason=reason,
         )
-    return CheckoutResult(request=request, created=True)
+    return CheckoutResult(service_request=service_request, created=True)
 
 
 def _check_recipient_may_have(user, requested_for, lines) -> None:
@@ -197,7 +197,7 @@ def request_open(
         if item.calendar_version_id:
             # Measured on the calendar as it is today, whatever a copied item had.
             item.calendar_version_id = current[calendars[item.calendar_version_id]]
-    request = ServiceRequest.objects.create(
+    service_request = ServiceRequest.objects.create(
         requested_by=requested_by,
         requested_for=requested_for,
         cost_centre=cost_centre,
@@ -208,12 +208,12 @@ def request_open(
         submitted_at=at,
     )
     for number, item in enumerate(items, start=1):
-        item.request = request
+        item.request = service_request
         item.line_number = number
     items = RequestItem.objects.bulk_create(items)
     # One insert for the first events, however many lines: the log is new.
     events_append(
-        request=request,
+        service_request=service_request,
         entries=[
             dict(
                 name="request.submitted",
@@ -222,11 +222,11 @@ def request_open(
                 note=reason,
                 data={
                     "items": len(items),
-                    "currency": request.currency,
+                    "currency": service_request.currency,
                     **data,
                     # What the rows must hold, before later events:
                     # verify_request_log replays the log over it.
-                    "snapshot": request_snapshot(request, items),
+                    "snapshot": request_snapshot(service_request, items),
                 },
             ),
             *(
@@ -242,10 +242,16 @@ def request_open(
             ),
         ],
     )
-    approvals_open(request=request, items=items, plans=plans, at=at, actor=requested_by)
+    approvals_open(
+        service_request=service_request,
+        items=items,
+        plans=plans,
+        at=at,
+        actor=requested_by,
+    )
     items_clock_refresh(item_ids=[item.pk for item in items])
-    notify_after_commit("request.submitted", request_id=request.pk)
-    return request
+    notify_after_commit("request.submitted", request_id=service_request.pk)
+    return service_request
 
 
 def item_created_data(item: RequestItem) -> dict:
@@ -272,7 +278,7 @@ def _create_request(*, user, basket, review, requested_for, cost_centre, reason)
     )
     categories = _category_titles(review.lines)
     versions = _calendar_versions(review.lines)
-    request = request_open(
+    service_request = request_open(
         requested_by=user,
         requested_for=requested_for,
         cost_centre=cost_centre,
@@ -292,7 +298,7 @@ def _create_request(*, user, basket, review, requested_for, cost_centre, reason)
     Basket.objects.filter(pk=basket.pk).update(
         status=Basket.Status.SUBMITTED, submitted_at=now
     )
-    return request
+    return service_request
 
 
 def _category_titles(line_reviews) -> dict[str, str]:

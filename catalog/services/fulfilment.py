@@ -103,7 +103,7 @@ def item_move(
         update_fields=["status", "status_changed_at", "fulfilled_at", "hold_reason"]
     )
     event = event_append(
-        request=item.request,
+        service_request=item.request,
         item=item,
         name="item.status_changed",
         actor=actor,
@@ -280,7 +280,7 @@ def _assign(item, assignee, *, actor, at=None) -> None:
     item.assigned_to = assignee
     item.save(update_fields=["assigned_to"])
     event_append(
-        request=item.request,
+        service_request=item.request,
         item=item,
         name="item.assigned",
         actor=actor,
@@ -364,7 +364,7 @@ def item_work_note_add(*, item_id: int, actor, text: str):
             "Only the team working on this item can add work notes.",
         )
         event = event_append(
-            request=item.request,
+            service_request=item.request,
             item=item,
             name="item.work_note",
             actor=actor,
@@ -384,7 +384,7 @@ def item_comment_add(*, item_id: int, actor, text: str):
             "Only the team working on this item can comment on it here.",
         )
         event = event_append(
-            request=item.request,
+            service_request=item.request,
             item=item,
             name="item.commented",
             actor=actor,
@@ -411,7 +411,10 @@ def request_comment_add(*, request_id: int, actor, text: str):
         ):
             raise NotFoundForUser("No such request.")
         event = event_append(
-            request=service_request, name="request.commented", actor=actor, note=text
+            service_request=service_request,
+            name="request.commented",
+            actor=actor,
+            note=text,
         )
         request_clock_refresh(request_id=service_request.pk)
         notify_after_commit(
@@ -448,7 +451,7 @@ def item_rate(*, item_id: int, actor, rating, comment: str = "") -> RequestItem:
         item.rating, item.rating_comment, item.rated_at = score, comment, now
         item.save(update_fields=["rating", "rating_comment", "rated_at"])
         event_append(
-            request=item.request,
+            service_request=item.request,
             item=item,
             name="item.rated",
             actor=actor,

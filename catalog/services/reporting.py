@@ -118,15 +118,15 @@ def recurring_charges(monthly: Decimal, held_from: date, held_until: date | None
 
 def fact_values(item: RequestItem, *, held_until: date | None) -> dict:
     """The facts of one item (with ``request`` loaded), as ``ItemFact`` fields."""
-    request = item.request
+    service_request = item.request
     delivered = item.status in DELIVERED and item.fulfilled_at is not None
     started, created = item.clock_started_at, item.created_at
     approved = started is not None and started > created
     monthly = item.monthly_price * item.quantity
     held = delivered and monthly > 0 and item.removes_item_id is None
     values = {
-        "department_id": request.department_id,
-        "cost_centre_id": request.cost_centre_id,
+        "department_id": service_request.department_id,
+        "cost_centre_id": service_request.cost_centre_id,
         "service_id": item.service_id,
         "service_name": item.service_name,
         "category_name": item.category_name,

@@ -185,12 +185,12 @@ def _row_state(row, names) -> dict:
     return state
 
 
-def request_snapshot(request: ServiceRequest, items) -> dict:
+def request_snapshot(service_request: ServiceRequest, items) -> dict:
     """The request and its items as ordered, for the data of its first event.
     Items are listed by line number; their ids are in their ``item.created``
     events."""
     return {
-        "request": _row_state(request, REQUEST_SNAPSHOT_FIELDS),
+        "request": _row_state(service_request, REQUEST_SNAPSHOT_FIELDS),
         "items": [
             _row_state(item, ITEM_SNAPSHOT_FIELDS)
             for item in sorted(items, key=lambda i: i.line_number)
@@ -234,7 +234,7 @@ def event_build(
 
 
 def event_append(
-    *, request, name: str, actor=None, item=None, **fields
+    *, service_request, name: str, actor=None, item=None, **fields
 ) -> RequestEvent:
     """Append one event to a request's log and move the head on the request row.
 
@@ -244,24 +244,26 @@ def event_append(
     only from the value the log ends with.
     """
     (event,) = events_append(
-        request=request, entries=[dict(name=name, actor=actor, item=item, **fields)]
+        service_request=service_request,
+        entries=[dict(name=name, actor=actor, item=item, **fields)],
     )
     return event
 
 
-def events_append(*, request, entries: list[dict]) -> list[RequestEvent]:
+def events_append(*, service_request, entries: list[dict]) -> list[RequestEvent]:
     """Append several events to one request's log in one insert, in order; each
     entry holds ``event_append``'s keyword arguments. Same rules as
     ``event_append``."""
     last = (
-        RequestEvent.objects.filter(request_id=request.pk)
+        RequestEvent.objects.filter(request_id=service_request.pk)
         .order_by("-sequence")
         .values("sequence", "hash", "scheme")
         .first()
     )
     if last and last["scheme"] == KEYED and not _key():
         raise ImproperlyConfigured(
-            f"{request.number}'s log is keyed: set REQUEST_LOG_KEY to append to it."
+            f"{service_request.number}'s log is keyed: "
+            "set REQUEST_LOG_KEY to append to it."
         )
     previous_sequence, previous_hash = (
         (last["sequence"], last["hash"]) if last else (0, GENESIS)
@@ -273,7 +275,7 @@ def events_append(*, request, entries: list[dict]) -> list[RequestEvent]:
         item = entry.pop("item", None)
         sequence += 1
         event = event_build(
-            request_id=request.pk,
+            request_id=service_request.pk,
             item_id=item.pk if item is not None else None,
             sequence=sequence,
             previous_hash=chained,
@@ -283,14 +285,14 @@ def events_append(*, request, entries: list[dict]) -> list[RequestEvent]:
         chained = event.hash
     events = RequestEvent.objects.bulk_create(events)
     moved = ServiceRequest.objects.filter(
-        pk=request.pk, log_sequence=previous_sequence, log_hash=previous_hash
+        pk=service_request.pk, log_sequence=previous_sequence, log_hash=previous_hash
     ).update(log_sequence=sequence, log_hash=chained)
     if not moved:
         raise RequestLogBroken(
-            f"{request.number}: the request row's record of its log does not match "
-            "the log. Nothing was changed; run manage.py verify_request_log."
+            f"{service_request.number}: the request row's record of its log does not "
+            "match the log. Nothing was changed; run manage.py verify_request_log."
         )
-    request.log_sequence, request.log_hash = sequence, chained
+    service_request.log_sequence, service_request.log_hash = sequence, chained
     return events
 
 
@@ -299,8 +301,10 @@ def heads_bulk_set(requests, events) -> None:
     their events (the demo history): ``events`` are the saved events of these
     requests, each log in order."""
     heads = {event.request_id: (event.sequence, event.hash) for event in events}
-    for request in requests:
-        request.log_sequence, request.log_hash = heads.get(request.pk, (0, GENESIS))
+    for service_request in requests:
+        service_request.log_sequence, service_request.log_hash = heads.get(
+            service_request.pk, (0, GENESIS)
+        )
     ServiceRequest.objects.bulk_update(
         requests, ["log_sequence", "log_hash"], batch_size=1000
     )
@@ -375,16 +379,19 @@ def request_log_verify(*, request_ids=None, chunk_size: int = 5000):
         ):
             event = SimpleNamespace(pk=row["id"], **row)
             events[event.request_id].append(event)
-        for request in batch:
+        for service_request in batch:
             yield from _verify_request(
-                request, events.get(request.pk, []), items.get(request.pk, []), key
+                service_request,
+                events.get(service_request.pk, []),
+                items.get(service_request.pk, []),
+                key,
             )
 
 
-def _verify_request(request, events, items, key: bytes):
+def _verify_request(service_request, events, items, key: bytes):
     def broken(reason, event=None):
         return BrokenLink(
-            request.pk,
+            service_request.pk,
             event.sequence if event is not None else None,
             event.pk if event is not None else None,
             reason,
@@ -433,26 +440,26 @@ def _verify_request(request, events, items, key: bytes):
         )
     last = events[-1] if events else None
     ends_at = (last.sequence, last.hash) if last else (0, GENESIS)
-    if ends_at != (request.log_sequence, request.log_hash):
+    if ends_at != (service_request.log_sequence, service_request.log_hash):
         yield broken(
-            f"the request row says its log ends at event #{request.log_sequence}, "
-            f"but the log "
+            "the request row says its log ends at event "
+            f"#{service_request.log_sequence}, but the log "
             + (f"ends at event #{last.sequence}" if last else "is empty")
             + (
                 " with a different hash"
-                if last and last.sequence == request.log_sequence
+                if last and last.sequence == service_request.log_sequence
                 else ""
             )
             + ": events were removed, added or rewritten"
         )
     if not events:
-        if not request.log_sequence:
+        if not service_request.log_sequence:
             yield broken("has no log at all: it was removed")
         return
-    yield from _verify_rows(request, events, items, broken)
+    yield from _verify_rows(service_request, events, items, broken)
 
 
-def _verify_rows(request, events, items, broken):
+def _verify_rows(service_request, events, items, broken):
     first = events[0]
     snapshot = (
         _data(first).get("snapshot") if first.name == "request.submitted" else None
@@ -469,10 +476,10 @@ def _verify_rows(request, events, items, broken):
     except (KeyError, TypeError, AttributeError):
         yield broken("its snapshot of the request is not one the portal writes", first)
         return
-    current = _row_state(request, logged_request.keys())
+    current = _row_state(service_request, logged_request.keys())
     for name, logged in logged_request.items():
         if not _agrees(name, current[name], logged):
-            yield broken(_differs(request.number, name, current[name], logged))
+            yield broken(_differs(service_request.number, name, current[name], logged))
     line_of: dict[int, int] = {}
     for event in events[1:]:
         if event.name == "item.created":
@@ -494,7 +501,7 @@ def _verify_rows(request, events, items, broken):
             if not _agrees(name, now[name], logged):
                 yield broken(_differs(item.number, name, now[name], logged))
     for line in sorted(expected):
-        yield broken(f"{request.number}-{line} is in the log but has no row")
+        yield broken(f"{service_request.number}-{line} is in the log but has no row")
 
 
 def _data(event) -> dict:
@@ -632,7 +639,9 @@ def request_log_seal(*, chunk_size: int = 500) -> int:
         last_pk = ids[-1]
         for request_id in ids:
             with transaction.atomic():
-                request = ServiceRequest.objects.select_for_update().get(pk=request_id)
+                service_request = ServiceRequest.objects.select_for_update().get(
+                    pk=request_id
+                )
                 last = (
                     RequestEvent.objects.filter(request_id=request_id)
                     .order_by("-sequence")
@@ -642,6 +651,8 @@ def request_log_seal(*, chunk_size: int = 500) -> int:
                 if last is None or last["scheme"] == KEYED:
                     continue
                 event_append(
-                    request=request, name="log.sealed", data={"sealed": last["hash"]}
+                    service_request=service_request,
+                    name="log.sealed",
+                    data={"sealed": last["hash"]},
                 )
                 sealed += 1

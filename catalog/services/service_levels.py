@@ -142,7 +142,7 @@ def calendar_changed(*, calendar_id: int, actor) -> int:
         now = timezone.now()
         for item_id, request_id, old_version in stale:
             event_append(
-                request=requests[request_id],
+                service_request=requests[request_id],
                 item=RequestItem(pk=item_id),
                 name="item.calendar_changed",
                 actor=actor,

@@ -112,7 +112,7 @@ def item_time_check(*, item_id: int, now) -> tuple[int, int]:
                 data = {"clock": clock, "target": what, "due": moment}
                 breaches += 1
             event = event_append(
-                request=service_request, item=item, name=name, at=now, data=data
+                service_request=service_request, item=item, name=name, at=now, data=data
             )
             # The team hears about its own clock: at risk, and any breach.
             if what != "risk" or clock == "internal":

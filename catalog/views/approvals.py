@@ -52,7 +52,7 @@ def _approvals_page(request, *, bound=None, status=200):
     waiting = approvals_waiting(user=request.user)
     placed = bound is None
     for group in waiting:
-        prefix = _request_prefix(group.request.pk)
+        prefix = _request_prefix(group.service_request.pk)
         # The whole-request form is shown for more than one item only.
         if bound is not None and bound.prefix == prefix and len(group.items) > 1:
             group.form, placed = bound, True

@@ -143,10 +143,11 @@ def checkout(request):
             else:
                 if not result.created:
                     messages.info(
-                        request, f"{result.request.number} was already submitted."
+                        request,
+                        f"{result.service_request.number} was already submitted.",
                     )
                 return redirect(
-                    "catalog:request_submitted", request_id=result.request.pk
+                    "catalog:request_submitted", request_id=result.service_request.pk
                 )
         return _checkout_page(request, form, query=query, status=400)
     return _checkout_page(request, None, query=query, form_options=form_options)

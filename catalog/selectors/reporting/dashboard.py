@@ -1365,7 +1365,7 @@ def _live_items(page: ItemsPage, metric: str, age: str, now, params) -> ItemsPag
     paginator.count = count
     page.page_obj = paginator.get_page(params.get("page"))
     for item in page.page_obj.object_list:
-        request = item.request
+        service_request = item.request
         if item.resolution_breached_at is not None:
             target = "breached"
         elif item.at_risk_at is not None:
@@ -1378,9 +1378,11 @@ def _live_items(page: ItemsPage, metric: str, age: str, now, params) -> ItemsPag
             ItemRow(
                 number=item.number,
                 service=item.service_name,
-                for_whom=_person(request.requested_for),
-                department=request.department.name if request.department else "",
-                cost_centre=request.cost_centre.code,
+                for_whom=_person(service_request.requested_for),
+                department=service_request.department.name
+                if service_request.department
+                else "",
+                cost_centre=service_request.cost_centre.code,
                 submitted=timezone.localdate(item.created_at),
                 delivered=None,
                 one_off=item.one_off_total,

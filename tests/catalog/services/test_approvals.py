@@ -162,7 +162,7 @@ def test_another_departments_cost_centre_always_needs_its_owner(
         expected_fingerprint=review.fingerprint,
         business_reason="Campaign",
         cost_centre=other,
-    ).request
+    ).service_request
     # Free items cost the cost centre nothing: only the mouse needs its owner.
     assert steps_of(request) == [("A mouse", 1, "cost_centre", owner, "pending")]
     assert ApprovalStep.objects.get().reason == (
@@ -213,7 +213,7 @@ def test_a_manager_ordering_for_a_report_is_not_their_approver(
         expected_fingerprint=review.fingerprint,
         business_reason="New joiner",
         requested_for=employee,
-    ).request
+    ).service_request
     assert steps_of(request) == [("New laptop", 1, "manager", big_boss, "pending")]
 
 

@@ -185,7 +185,7 @@ def submit(user, review):
         basket_id=review.basket.pk,
         expected_fingerprint=review.fingerprint,
         business_reason="My laptop died.",
-    ).request
+    ).service_request
 
 
 def lines_of(lines):

@@ -61,14 +61,14 @@ def nothing_was_submitted(basket):
 
 def test_checkout_creates_request_items_and_first_events(employee, filled_basket):
     result = submit(employee, filled_basket)
-    request = result.request
+    service_request = result.service_request
     assert result.created
-    assert request.number == f"REQ-{request.pk:06d}"
-    assert request.requested_by == employee == request.requested_for
-    assert request.cost_centre == employee.profile.department.cost_centre
-    assert request.department == employee.profile.department
-    laptop, password = request.items.order_by("line_number")
-    assert laptop.number == f"{request.number}-1"
+    assert service_request.number == f"REQ-{service_request.pk:06d}"
+    assert service_request.requested_by == employee == service_request.requested_for
+    assert service_request.cost_centre == employee.profile.department.cost_centre
+    assert service_request.department == employee.profile.department
+    laptop, password = service_request.items.order_by("line_number")
+    assert laptop.number == f"{service_request.number}-1"
     assert (laptop.service_name, laptop.quantity) == ("New laptop", 2)
     assert laptop.one_off_price == Decimal("1200")
     assert laptop.service_level_name == "Standard"
@@ -76,7 +76,9 @@ def test_checkout_creates_request_items_and_first_events(employee, filled_basket
     assert laptop.status == ItemStatus.AWAITING_APPROVAL
     assert password.status == ItemStatus.SUBMITTED
     assert laptop.answers[0]["label"] == "Which model?"
-    names = list(request.events.order_by("sequence").values_list("name", flat=True))
+    names = list(
+        service_request.events.order_by("sequence").values_list("name", flat=True)
+    )
     assert names == [
         "request.submitted",
         "item.created",
@@ -89,9 +91,9 @@ def test_checkout_creates_request_items_and_first_events(employee, filled_basket
 
 
 def test_item_survives_the_service_being_deleted(employee, filled_basket, catalog):
-    request = submit(employee, filled_basket).request
+    service_request = submit(employee, filled_basket).service_request
     catalog["password"].delete()
-    item = request.items.get(line_number=2)
+    item = service_request.items.get(line_number=2)
     assert item.service is None
     assert item.service_name == "Reset a forgotten password"
 
@@ -100,7 +102,7 @@ def test_checkout_twice_creates_one_request(employee, filled_basket):
     first = submit(employee, filled_basket)
     second = submit(employee, filled_basket)
     assert not second.created
-    assert second.request.pk == first.request.pk
+    assert second.service_request.pk == first.service_request.pk
     assert ServiceRequest.objects.count() == 1
     assert RequestItem.objects.count() == 2
 
@@ -110,11 +112,13 @@ def test_manager_orders_on_behalf_of_someone(
 ):
     basket_line_add(user=a_manager, service_id=catalog["starter"].pk, data={})
     review = basket_review(user=a_manager)
-    request = submit(a_manager, review, requested_for=employee).request
-    assert request.requested_by == a_manager
-    assert request.requested_for == employee
-    assert request.cost_centre == employee.profile.department.cost_centre
-    assert request.events.get(name="request.submitted").data["on_behalf"] is True
+    service_request = submit(a_manager, review, requested_for=employee).service_request
+    assert service_request.requested_by == a_manager
+    assert service_request.requested_for == employee
+    assert service_request.cost_centre == employee.profile.department.cost_centre
+    assert (
+        service_request.events.get(name="request.submitted").data["on_behalf"] is True
+    )
 
 
 def test_ordering_for_someone_else_needs_permission(employee, filled_basket, a_manager):
@@ -126,8 +130,8 @@ def test_ordering_for_someone_else_needs_permission(employee, filled_basket, a_m
 
 def test_chosen_cost_centre_is_used(employee, filled_basket):
     other = CostCentreFactory(code="CC-7777")
-    request = submit(employee, filled_basket, cost_centre=other).request
-    assert request.cost_centre == other
+    service_request = submit(employee, filled_basket, cost_centre=other).service_request
+    assert service_request.cost_centre == other
 
 
 @pytest.mark.parametrize(
@@ -159,8 +163,8 @@ def test_price_change_since_review_is_refused(employee, filled_basket, catalog):
         submit(employee, filled_basket)
     assert nothing_was_submitted(filled_basket.basket)
     # Confirming the new figures goes through, at the new price.
-    request = submit(employee, basket_review(user=employee)).request
-    assert request.items.get(line_number=1).one_off_price == Decimal("999")
+    service_request = submit(employee, basket_review(user=employee)).service_request
+    assert service_request.items.get(line_number=1).one_off_price == Decimal("999")
 
 
 def test_suspended_service_blocks_checkout(employee, filled_basket, catalog):
@@ -218,13 +222,13 @@ def test_confirmation_email_is_sent_after_commit(
     employee, filled_basket, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        request = submit(employee, filled_basket).request
+        service_request = submit(employee, filled_basket).service_request
         assert mailoutbox == []  # nothing before commit
     assert len(callbacks) == 1
     for callback in callbacks:
         callback()
     (mail,) = mailoutbox
-    assert request.number in mail.subject
+    assert service_request.number in mail.subject
     assert mail.to == [employee.email]
     assert "New laptop" in mail.body
 
@@ -241,7 +245,7 @@ def test_a_broken_mail_server_does_not_lose_the_request(
     settings.EMAIL_BACKEND = "tests.broken_mail.Backend"
     with django_capture_on_commit_callbacks(execute=True):
         result = submit(employee, filled_basket)
-    assert ServiceRequest.objects.filter(pk=result.request.pk).exists()
+    assert ServiceRequest.objects.filter(pk=result.service_request.pk).exists()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -270,7 +274,7 @@ def test_concurrent_submits_create_one_request(employee, catalog):
     assert errors == []
     assert ServiceRequest.objects.count() == 1
     assert sum(r.created for r in results) == 1
-    assert {r.request.pk for r in results} == {ServiceRequest.objects.get().pk}
+    assert {r.service_request.pk for r in results} == {ServiceRequest.objects.get().pk}
 
 
 def test_on_behalf_the_recipient_must_be_allowed_the_service(
@@ -294,8 +298,8 @@ def test_group_restrictions_apply_to_the_orderer_not_the_recipient(
 ):
     # Only managers may order a new starter bundle; the starter is not a manager.
     basket_line_add(user=a_manager, service_id=catalog["starter"].pk, data={})
-    request = submit(a_manager, basket_review(user=a_manager), requested_for=employee)
-    assert request.created
+    result = submit(a_manager, basket_review(user=a_manager), requested_for=employee)
+    assert result.created
 
 
 def test_checkout_queries_do_not_grow_with_the_lines(

@@ -197,7 +197,9 @@ def bare_item(employee, team):
         created_at=now,
         status_changed_at=now,
     )
-    event_append(request=request, name="request.submitted", actor=employee, at=now)
+    event_append(
+        service_request=request, name="request.submitted", actor=employee, at=now
+    )
     return item
 
 

@@ -47,11 +47,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def logged_request(employee, catalog):
-    request = order(employee, catalog, "password", reason="Locked out.")
+    service_request = order(employee, catalog, "password", reason="Locked out.")
     event_append(
-        request=request, name="request.commented", actor=employee, note="Please hurry"
+        service_request=service_request,
+        name="request.commented",
+        actor=employee,
+        note="Please hurry",
     )
-    return request
+    return service_request
 
 
 def hand_edit(sql, params):
@@ -230,11 +233,11 @@ ROW_FIELDS = (
 )
 
 
-def rewrite_chain(request, *, edit, key=None):
+def rewrite_chain(service_request, *, edit, key=None):
     """Edit the events with ``edit(rows)``, rehash the whole chain (plain, or
     keyed with ``key``) and move the head on the request row to match."""
     rows = list(
-        RequestEvent.objects.filter(request=request)
+        RequestEvent.objects.filter(request=service_request)
         .order_by("sequence")
         .values(*ROW_FIELDS)
     )
@@ -258,15 +261,15 @@ def rewrite_chain(request, *, edit, key=None):
     tamper(
         "UPDATE catalog_servicerequest SET log_sequence = %s, log_hash = %s "
         "WHERE id = %s",
-        [rows[-1]["sequence"], rows[-1]["hash"], request.pk],
+        [rows[-1]["sequence"], rows[-1]["hash"], service_request.pk],
     )
 
 
-def forge_event(request, *, name, key=None, move_head=False, **fields):
+def forge_event(service_request, *, name, key=None, move_head=False, **fields):
     """Insert one more event at the end of the log with a correct hash."""
-    last = RequestEvent.objects.filter(request=request).latest("sequence")
+    last = RequestEvent.objects.filter(request=service_request).latest("sequence")
     row = {
-        "request_id": request.pk,
+        "request_id": service_request.pk,
         "item_id": None,
         "sequence": last.sequence + 1,
         "name": name,
@@ -288,7 +291,7 @@ def forge_event(request, *, name, key=None, move_head=False, **fields):
         tamper(
             "UPDATE catalog_servicerequest SET log_sequence = %s, log_hash = %s "
             "WHERE id = %s",
-            [event.sequence, digest, request.pk],
+            [event.sequence, digest, service_request.pk],
         )
     return event
 
@@ -364,10 +367,10 @@ def test_a_forged_event_with_a_correct_plain_hash_is_caught_by_the_head(
 
 def test_a_forged_event_and_head_are_caught_with_a_key(settings, employee, catalog):
     settings.REQUEST_LOG_KEY = KEY
-    request = order(employee, catalog, "password", reason="Locked out.")
+    service_request = order(employee, catalog, "password", reason="Locked out.")
     assert findings() == []
     forge_event(
-        request,
+        service_request,
         name="request.commented",
         note="Approved by phone.",
         move_head=True,
@@ -379,8 +382,10 @@ def test_a_forged_event_and_head_are_caught_with_a_key(settings, employee, catal
 
 def test_a_forged_event_with_a_guessed_key_is_caught(settings, employee, catalog):
     settings.REQUEST_LOG_KEY = KEY
-    request = order(employee, catalog, "password", reason="Locked out.")
-    forge_event(request, name="request.commented", key=GUESSED_KEY, move_head=True)
+    service_request = order(employee, catalog, "password", reason="Locked out.")
+    forge_event(
+        service_request, name="request.commented", key=GUESSED_KEY, move_head=True
+    )
     assert findings() == [(3, "its content was changed")]
 
 
@@ -390,9 +395,11 @@ def _new_comment(rows):
 
 def test_a_recomputed_chain_is_caught_with_a_key(settings, employee, catalog):
     settings.REQUEST_LOG_KEY = KEY
-    request = order(employee, catalog, "password", reason="Locked out.")
-    event_append(request=request, name="request.commented", note="Please hurry")
-    rewrite_chain(request, edit=_new_comment)
+    service_request = order(employee, catalog, "password", reason="Locked out.")
+    event_append(
+        service_request=service_request, name="request.commented", note="Please hurry"
+    )
+    rewrite_chain(service_request, edit=_new_comment)
     assert findings() == [
         (
             None,
@@ -405,9 +412,11 @@ def test_a_recomputed_chain_is_caught_with_a_key(settings, employee, catalog):
 
 def test_a_chain_recomputed_with_a_guessed_key_is_caught(settings, employee, catalog):
     settings.REQUEST_LOG_KEY = KEY
-    request = order(employee, catalog, "password", reason="Locked out.")
-    event_append(request=request, name="request.commented", note="Please hurry")
-    rewrite_chain(request, edit=_new_comment, key=GUESSED_KEY)
+    service_request = order(employee, catalog, "password", reason="Locked out.")
+    event_append(
+        service_request=service_request, name="request.commented", note="Please hurry"
+    )
+    rewrite_chain(service_request, edit=_new_comment, key=GUESSED_KEY)
     assert findings() == [
         (1, "its content was changed"),
         (2, "its content was changed"),
@@ -437,7 +446,7 @@ def test_an_anchor_names_the_newest_event_and_matches_an_untouched_log(
     anchor = take_anchor()
     newest = RequestEvent.objects.order_by("-pk").values_list("pk", flat=True)[0]
     assert re.fullmatch(rf"{newest}:[0-9a-f]{{64}}", anchor)
-    event_append(request=logged_request, name="request.commented", note="Later")
+    event_append(service_request=logged_request, name="request.commented", note="Later")
     out = io.StringIO()
     call_command("verify_request_log", anchor=anchor, stdout=out)
     assert f"Anchor matches: nothing up to event id {newest} changed" in out.getvalue()
@@ -575,8 +584,8 @@ def worked_request(employee, catalog, fulfiller):
     team = FulfilmentGroupFactory(name="Service desk")
     team.members.add(fulfiller)
     ServicePage.objects.filter(pk=catalog["password"].pk).update(fulfilment_group=team)
-    request = order(employee, catalog, "password", reason="Locked out.")
-    item = request.items.get()
+    service_request = order(employee, catalog, "password", reason="Locked out.")
+    item = service_request.items.get()
     supplier = HoldReason.objects.get(name="Waiting for a supplier")
     item_start(item_id=item.pk, actor=fulfiller)
     item_hold(item_id=item.pk, actor=fulfiller, reason_id=supplier.pk, note="Token")
@@ -584,7 +593,7 @@ def worked_request(employee, catalog, fulfiller):
     item_resume(item_id=item.pk, actor=fulfiller)
     item_resolve(item_id=item.pk, actor=fulfiller, note="Reset.")
     item_rate(item_id=item.pk, actor=employee, rating="4", comment="Quick")
-    return request
+    return service_request
 
 
 def test_a_worked_request_verifies(worked_request):
@@ -642,7 +651,9 @@ def test_appending_to_a_log_whose_head_was_tampered_with_is_refused(logged_reque
         [logged_request.pk],
     )
     with pytest.raises(RequestLogBroken), transaction.atomic():
-        event_append(request=logged_request, name="request.commented", note="More")
+        event_append(
+            service_request=logged_request, name="request.commented", note="More"
+        )
 
 
 # --- Introducing a key --------------------------------------------------------------
@@ -669,20 +680,24 @@ def test_a_keyed_log_is_neither_checked_nor_extended_without_the_key(
     settings, employee, catalog
 ):
     settings.REQUEST_LOG_KEY = KEY
-    request = order(employee, catalog, "password", reason="Locked out.")
+    service_request = order(employee, catalog, "password", reason="Locked out.")
     settings.REQUEST_LOG_KEY = ""
     assert findings()[0] == (
         1,
         "is hashed with REQUEST_LOG_KEY, which is not set: it can't be checked",
     )
     with pytest.raises(ImproperlyConfigured, match="set REQUEST_LOG_KEY"):
-        event_append(request=request, name="request.commented", note="More")
+        event_append(
+            service_request=service_request, name="request.commented", note="More"
+        )
 
 
 def test_keyed_hashes_are_hmac_sha256_with_the_key(settings, employee, catalog):
     settings.REQUEST_LOG_KEY = KEY
-    request = order(employee, catalog, "password", reason="Locked out.")
-    first = RequestEvent.objects.filter(request=request).values(*ROW_FIELDS, "hash")
+    service_request = order(employee, catalog, "password", reason="Locked out.")
+    first = RequestEvent.objects.filter(request=service_request).values(
+        *ROW_FIELDS, "hash"
+    )
     first = first.get(sequence=1)
     assert first["hash"] == attacker_hash(first, key=KEY)
 
@@ -728,7 +743,9 @@ def test_application_role_cannot_rewrite_history(logged_request):
         cursor.execute(f"SET ROLE {APP_ROLE}")
     try:
         # The portal's own work: reading, and appending (which moves the head).
-        event_append(request=logged_request, name="request.commented", note="Hello")
+        event_append(
+            service_request=logged_request, name="request.commented", note="Hello"
+        )
         assert logged_request.events.count() == 4
         assert BillClosing.objects.count() == 0
         for table in ("catalog_requestevent", bills):
@@ -759,7 +776,7 @@ def auditor_sql(upto_id: int) -> str:
 def test_the_auditors_query_gives_the_anchors_digest(logged_request, employee, catalog):
     order(employee, catalog, "password", reason="Locked out again.")
     upto, _, digest = take_anchor().partition(":")
-    event_append(request=logged_request, name="request.commented", note="Later")
+    event_append(service_request=logged_request, name="request.commented", note="Later")
     with connection.cursor() as cursor:
         cursor.execute(auditor_sql(int(upto)))
         assert cursor.fetchone()[0] == digest

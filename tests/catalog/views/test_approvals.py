@@ -87,7 +87,7 @@ def order_for(user, person, catalog, *keys):
         expected_fingerprint=review.fingerprint,
         requested_for=person,
         business_reason="New joiner.",
-    ).request
+    ).service_request
 
 
 def step_of(service_request):
@@ -266,7 +266,7 @@ def order_two(emma, catalog, monitor):
         basket_id=review.basket.pk,
         expected_fingerprint=review.fingerprint,
         business_reason="Desk setup.",
-    ).request
+    ).service_request
 
 
 def test_approve_all_items_of_a_request(client, emma, marcus, catalog, monitor):

@@ -22,7 +22,7 @@ def send_basket(user):
         basket_id=review.basket.pk,
         expected_fingerprint=review.fingerprint,
         business_reason="My laptop died.",
-    ).request
+    ).service_request
 
 
 def messages_of(response):
