@@ -111,12 +111,10 @@ def _audience_sql() -> str:
 
 _ALL_RESTRICTIONS_SQL = _restrictions_sql(one_service=False)
 _ONE_SERVICE_RESTRICTIONS_SQL = _restrictions_sql(one_service=True)
-_AUDIENCE_AND_ONE_SERVICE_SQL = (
-    _audience_sql()
-    + " UNION ALL "
-    + _restrictions_sql(one_service=True, kind_first=True)
-)
 _AUDIENCE_SQL = _audience_sql()
+_AUDIENCE_AND_ONE_SERVICE_SQL = " UNION ALL ".join(
+    [_AUDIENCE_SQL, _restrictions_sql(one_service=True, kind_first=True)]
+)
 _RESTRICTION_TABLES = len(_RESTRICTION_FIELDS)
 
 
