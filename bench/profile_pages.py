@@ -67,7 +67,7 @@ def instrument() -> None:
     from wagtail.models import Page
 
     from catalog.models import ServicePage
-    from catalog.selectors import basket, catalog
+    from catalog.selectors import basket, caching, entitlements
 
     timed(BaseHandler, "get_response", "whole request (Django handler)")
     timed(auth, "get_user", "  session + user (auth middleware)")
@@ -78,9 +78,10 @@ def instrument() -> None:
         static=True,
     )
     timed(Page, "get_view_restrictions", "  Wagtail view restrictions check")
-    timed(catalog, "service_is_visible", "  service_is_visible (entitlements)")
-    timed(catalog, "service_listing", "  service_listing (selector)")
-    timed(catalog.Audience, "of", "    Audience.of (profile + groups)")
+    timed(entitlements, "service_is_visible", "  service_is_visible (entitlements)")
+    # Wrapped where the page's listing looks it up.
+    timed(caching, "service_listing", "  service_listing (selector)")
+    timed(entitlements.Audience, "of", "    Audience.of (profile + groups)")
     timed(ServicePage, "get_context", "  ServicePage.get_context")
     timed(SimpleTemplateResponse, "render", "  template rendering")
     timed(wagtailuserbar, "wagtailuserbar", "    {% wagtailuserbar %}")

@@ -1,5 +1,5 @@
 """FilterSets for the storefront. They are applied inside
-``catalog.selectors.catalog`` on a queryset that is already limited to what the
+``catalog.selectors.listing`` on a queryset that is already limited to what the
 person may see, so a filter can never widen visibility."""
 
 from datetime import date, datetime, time, timedelta

@@ -25,7 +25,7 @@ class HomePage(RememberedRestrictionsMixin, UncachedPreviewMixin, Page):
     max_count = 1
 
     def get_context(self, request, *args, **kwargs):
-        from catalog.selectors.catalog import catalog_home
+        from catalog.selectors.listing import catalog_home
 
         context = super().get_context(request, *args, **kwargs)
         context.update(catalog_home(user=request.user))

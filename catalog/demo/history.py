@@ -65,7 +65,7 @@ from catalog.models import (
     UserProfile,
 )
 from catalog.models.requests import NOT_STARTED
-from catalog.selectors.catalog import visible_services
+from catalog.selectors.entitlements import visible_services
 from catalog.selectors.people import display_name
 from catalog.services.approvals import (
     cost_centre_reasons,

@@ -1,7 +1,9 @@
 """The storefront's pages: catalog index → categories → services.
 
 Pages present content only. Who may see what is decided in
-``catalog.selectors.catalog``; ordering lives in ``catalog.services``.
+``catalog.selectors.entitlements``, lists and their cache in
+``catalog.selectors.listing`` and ``catalog.selectors.caching``, URL routing in
+``catalog.models.routing``; ordering lives in ``catalog.services``.
 """
 
 from decimal import Decimal
@@ -29,83 +31,33 @@ from wagtail.search import index
 from catalog.blocks import DescriptionBlock, RequestFormBlock
 from home.cache import UncachedPreviewMixin
 
+from .routing import CatalogIndexRoutingMixin, ChildTypeRoutingMixin
 from .snippets import Department, FulfilmentGroup, Location, ServiceLevel
 
 
-class ChildTypeRoutingMixin:
-    """Route to children that are all of one page type with one query.
+class ServiceListingMixin:
+    """Serving a page that lists services (the catalog index and its categories).
 
-    Wagtail's default routing loads a child as a plain ``Page`` and then again as
-    its specific type: two queries per level of the URL. Catalog index and
-    categories hold only one type of child, so one query is enough.
+    ``get_context`` presents the list (``listing_context``: from the cache, or
+    rendered now). Counting a search is a write, so it happens here, in the
+    request-handling step, and never in ``get_context``, which previews also call.
     """
 
-    child_model_name: str = ""
+    def serve(self, request, *args, **kwargs):
+        response = super().serve(request, *args, **kwargs)
+        listing = getattr(response, "context_data", None) or {}
+        query = listing.get("query")
+        if query and "page" not in request.GET:
+            # Count each new search once (not again for each page of its results).
+            from catalog.services.search import search_record
 
-    def route(self, request, path_components):
-        if not path_components:
-            return super().route(request, path_components)
-        from django.apps import apps
-
-        model = apps.get_model("catalog", self.child_model_name)
-        try:
-            child = model.objects.child_of(self).get(slug=path_components[0])
-        except model.DoesNotExist as exc:
-            raise Http404 from exc
-        child._cached_parent_obj = self
-        return child.route(request, path_components[1:])
+            search_record(query=query, result_count=listing["result_count"])
+        return response
 
 
-LISTING_TEMPLATE = "includes/service_listing.html"
-LISTING_CACHE_SECONDS = 600
-
-
-def _listing_context(request, *, catalog_url: str, category=None) -> dict:
-    """The listing for a catalog or category page, rendered from the cache when
-    the same audience asked for the same list of the same catalog version.
-
-    Rendering a dozen cards and the filter form costs more than everything else
-    on the page; see bench/README.md. A cacheable list is rendered from the
-    parameters the listing understands, never from the raw query string, so
-    what is stored is the same whoever asked first.
-    """
-    from django.core.cache import cache
-    from django.template.loader import render_to_string
-
-    from catalog.selectors.catalog import (
-        clean_query,
-        listing_cache_key,
-        listing_is_cacheable,
-        listing_params,
-        service_listing,
-    )
-    from catalog.services.search import search_record
-
-    params = listing_params(request.GET, category=category)
-    key = None
-    if params is not None:
-        key = listing_cache_key(user=request.user, params=params, category=category)
-    html = cache.get(key) if key else None
-    if html is not None:
-        return {"listing_html": html, "query": ""}
-    if params is None:
-        params = request.GET
-    context = service_listing(user=request.user, params=params, category=category)
-    context["show_category"] = category is None
-    context["catalog_url"] = catalog_url
-    context["request"] = request
-    context["listing_params"] = params
-    context["listing_html"] = render_to_string(LISTING_TEMPLATE, context)
-    if key and listing_is_cacheable(context, params):
-        cache.set(key, context["listing_html"], LISTING_CACHE_SECONDS)
-    query = clean_query(request.GET.get("q"))
-    if query and "page" not in request.GET:
-        # Count each new search once (not again for each page of its results).
-        search_record(query=query, result_count=context["result_count"])
-    return context
-
-
-class CatalogIndexPage(UncachedPreviewMixin, ChildTypeRoutingMixin, Page):
+class CatalogIndexPage(
+    UncachedPreviewMixin, ServiceListingMixin, CatalogIndexRoutingMixin, Page
+):
     """`/services/`: every service the person may order, with search and filters."""
 
     intro = RichTextField(blank=True, features=["bold", "italic", "link"])
@@ -116,34 +68,21 @@ class CatalogIndexPage(UncachedPreviewMixin, ChildTypeRoutingMixin, Page):
     child_model_name = "CategoryPage"
     max_count = 1
 
-    def route(self, request, path_components):
-        """A service page's URL is resolved from a cache of published pages (one
-        cheap query for the catalog version instead of one per URL level)."""
-        if len(path_components) != 2:
-            return super().route(request, path_components)
-        from catalog.selectors.catalog import service_by_path
-
-        found = service_by_path(
-            index=self,
-            category_slug=path_components[0],
-            service_slug=path_components[1],
-        )
-        if found is None:
-            raise Http404
-        category, service = found
-        category._cached_parent_obj = self
-        service._cached_parent_obj = category
-        return service.route(request, [])
-
     def get_context(self, request, *args, **kwargs):
+        from catalog.selectors.caching import listing_context
+
         context = super().get_context(request, *args, **kwargs)
         # The header's link; known here without the context processor's query.
         context["catalog_url"] = self.get_url(request)
-        context.update(_listing_context(request, catalog_url=context["catalog_url"]))
+        context.update(
+            listing_context(request=request, catalog_url=context["catalog_url"])
+        )
         return context
 
 
-class CategoryPage(UncachedPreviewMixin, ChildTypeRoutingMixin, Page):
+class CategoryPage(
+    UncachedPreviewMixin, ServiceListingMixin, ChildTypeRoutingMixin, Page
+):
     """A shelf of related services, e.g. "Laptops and computers"."""
 
     ICONS = [
@@ -174,10 +113,14 @@ class CategoryPage(UncachedPreviewMixin, ChildTypeRoutingMixin, Page):
     child_model_name = "ServicePage"
 
     def get_context(self, request, *args, **kwargs):
+        from catalog.selectors.caching import listing_context
+
         context = super().get_context(request, *args, **kwargs)
         context["catalog_url"] = self.get_parent().get_url(request)
         context.update(
-            _listing_context(request, catalog_url=context["catalog_url"], category=self)
+            listing_context(
+                request=request, catalog_url=context["catalog_url"], category=self
+            )
         )
         return context
 
@@ -401,7 +344,7 @@ class ServicePage(UncachedPreviewMixin, Page):
         return [(child.id, child) for child in self.request_form]
 
     def serve(self, request, *args, **kwargs):
-        from catalog.selectors.catalog import service_is_visible
+        from catalog.selectors.entitlements import service_is_visible
 
         if not service_is_visible(user=request.user, service=self):
             raise Http404

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from catalog.forms import validate_answers
 from catalog.models import Basket, BasketLine
-from catalog.selectors.catalog import visible_services
+from catalog.selectors.entitlements import visible_services
 
 
 @dataclass

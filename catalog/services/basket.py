@@ -21,7 +21,7 @@ from catalog.exceptions import (
 from catalog.forms import validate_answers
 from catalog.models import Basket, BasketLine, ServicePage, ServiceRequest
 from catalog.selectors.basket import basket_open_for, own_basket_lines
-from catalog.selectors.catalog import visible_services
+from catalog.selectors.entitlements import visible_services
 
 QUANTITY_FIELD = "quantity"
 

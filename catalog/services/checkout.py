@@ -26,7 +26,7 @@ from catalog.models import (
     UserProfile,
 )
 from catalog.selectors.basket import BasketReview, review_lines
-from catalog.selectors.catalog import services_person_may_have
+from catalog.selectors.entitlements import services_person_may_have
 from catalog.selectors.requests import default_cost_centre
 from catalog.services.notifications import notify_after_commit
 from catalog.services.request_log import events_append, request_snapshot

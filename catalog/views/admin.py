@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from catalog.selectors.catalog import catalog_as_seen_by
+from catalog.selectors.entitlements import catalog_as_seen_by
 
 
 def categories_in_explorer(request):

@@ -17,7 +17,7 @@ from catalog.forms import RequestForm, initial_from_answers
 from catalog.ids import parse_id
 from catalog.permissions import can_order_on_behalf
 from catalog.selectors.basket import basket_line_for, basket_review
-from catalog.selectors.catalog import visible_services
+from catalog.selectors.entitlements import visible_services
 from catalog.selectors.requests import (
     default_cost_centre,
     people_to_order_for,

@@ -35,7 +35,7 @@ from catalog.models import (
     UserProfile,
 )
 from catalog.models.requests import OPEN_STATES, QUEUE_STATES
-from catalog.selectors.catalog import visible_services
+from catalog.selectors.entitlements import visible_services
 from catalog.services.fulfilment import hold_event_data
 from catalog.services.request_log import request_log_verify
 from catalog.services.service_levels import service_levels_rebuild

@@ -341,7 +341,7 @@ def review_access(*, user) -> ReviewAccess:
 
 
 def service_in_review(*, access: ReviewAccess, service: ServicePage) -> bool:
-    from catalog.selectors.catalog import service_restrictions
+    from catalog.selectors.entitlements import service_restrictions
 
     restrictions = service_restrictions(service.pk).get(service.pk)
     return service.live and access.covers(
@@ -412,7 +412,7 @@ class ServiceReview:
 def _review_pages(access: ReviewAccess) -> tuple[list[ServicePage], dict[str, int]]:
     """The live services in the review, and every live service's id by title
     (for matching rollup rows)."""
-    from catalog.selectors.catalog import LISTING_DEFERRED, service_restrictions
+    from catalog.selectors.entitlements import LISTING_DEFERRED, service_restrictions
 
     pages = list(ServicePage.objects.live().defer(*LISTING_DEFERRED).order_by("path"))
     restrictions = service_restrictions() if not access.scope.whole_company else {}

@@ -2,13 +2,13 @@
 
 import pytest
 
-from catalog.selectors.catalog import (
+from catalog.selectors.entitlements import (
     catalog_as_seen_by,
-    clean_query,
     service_is_visible,
-    service_listing,
     visible_services,
 )
+from catalog.selectors.listing import service_listing
+from catalog.selectors.search import clean_query
 from tests.factories import (
     DepartmentFactory,
     GroupFactory,
@@ -128,7 +128,7 @@ def test_page_check_and_list_agree_for_everyone(
 
 
 def _changes_the_version(change) -> bool:
-    from catalog.selectors.catalog import catalog_version
+    from catalog.selectors.caching import catalog_version
 
     before = catalog_version()
     change()
@@ -213,7 +213,7 @@ def test_without_a_version_row_nothing_is_cached(catalog, employee):
     from django.http import QueryDict
 
     from catalog.models import CatalogVersion
-    from catalog.selectors.catalog import listing_cache_key
+    from catalog.selectors.caching import listing_cache_key
 
     CatalogVersion.objects.all().delete()
     assert listing_cache_key(user=employee, params=QueryDict()) is None

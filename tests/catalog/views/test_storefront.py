@@ -138,6 +138,15 @@ def test_search_that_finds_nothing_is_recorded_for_editors(employee_client, cata
     assert Query.get("teleporter").hits == 2
 
 
+def test_later_pages_of_a_search_are_not_counted_again(
+    employee_client, catalog, settings
+):
+    settings.CATALOG_PAGE_SIZE = 1
+    employee_client.get("/services/", {"q": "laptop password"})
+    employee_client.get("/services/", {"q": "laptop password", "page": "2"})
+    assert Query.get("laptop password").hits == 1
+
+
 def test_successful_search_is_not_a_miss(employee_client, catalog):
     employee_client.get("/services/", {"q": "laptop"})
     assert not SearchMiss.objects.exists()
