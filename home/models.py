@@ -1,6 +1,7 @@
 """The site shell: the home page (the catalog's shop window) and plain pages."""
 
 from django.db import models
+from django.utils.functional import SimpleLazyObject
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page
@@ -25,10 +26,18 @@ class HomePage(RememberedRestrictionsMixin, UncachedPreviewMixin, Page):
     max_count = 1
 
     def get_context(self, request, *args, **kwargs):
+        from catalog.selectors.caching import HOME_CACHE_SECONDS, home_cache_key
         from catalog.selectors.listing import catalog_home
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(catalog_home(user=request.user))
+        # The shop window is rendered from the cache when the same audience saw
+        # the same catalog version (the template's {% cache %}); only when it is
+        # rendered are its services read.
+        context["shop_window_key"] = home_cache_key(user=request.user)
+        context["shop_window_seconds"] = HOME_CACHE_SECONDS
+        context["shop_window"] = SimpleLazyObject(
+            lambda: catalog_home(user=request.user)
+        )
         return context
 
 

@@ -20,7 +20,6 @@ here.
 import threading
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.http import Http404, HttpResponse
 from wagtail import hooks
 from wagtail.models import Page, Site
@@ -44,16 +43,11 @@ _memo: Memo | None = None
 _local = threading.local()
 
 
-def current_version() -> str | None:
-    """The catalog's version token, read with one plain query (this runs on every
-    page, and the ORM took longer to build the query than to run it)."""
-    from catalog.models import CatalogVersion
-
-    table = connection.ops.quote_name(CatalogVersion._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT token FROM {table} WHERE id = 1")
-        row = cursor.fetchone()
-    return row[0] if row else None
+def served_version() -> str | None:
+    """The catalog version the page being served was read under (None outside
+    a served page): one reading for the whole request."""
+    memo = getattr(_local, "memo", None)
+    return memo.version if memo is not None else None
 
 
 def _memo_for(version: str | None) -> Memo | None:
@@ -126,20 +120,22 @@ def _serve_chain(page, request, args, kwargs):
 def serve(request, path):
     """Wagtail's ``serve`` view (the same hooks, in the same order), with the
     site, route and view restrictions taken from the memo."""
-    memo = _memo_for(current_version())
+    from catalog.selectors.caching import catalog_version
+
+    memo = _memo_for(catalog_version())
     if memo is None:
         from wagtail.views import serve as wagtail_serve
 
         return wagtail_serve(request, path)
-    request._wagtail_site = site = _site(memo, request)
-    if site is None:
-        raise Http404
-    route = _route(memo, request, site, path)
-    if route is None:
-        raise Http404
-    page, args, kwargs = route
     _local.memo = memo
     try:
+        request._wagtail_site = site = _site(memo, request)
+        if site is None:
+            raise Http404
+        route = _route(memo, request, site, path)
+        if route is None:
+            raise Http404
+        page, args, kwargs = route
         return _run_hooks_and_serve(page, request, args, kwargs)
     finally:
         _local.memo = None

@@ -30,6 +30,7 @@ from wagtail.search import index
 
 from catalog.blocks import DescriptionBlock, RequestFormBlock
 from home.cache import UncachedPreviewMixin
+from home.serve import RememberedRestrictionsMixin
 
 from .routing import CatalogIndexRoutingMixin, ChildTypeRoutingMixin
 from .snippets import Department, FulfilmentGroup, Location, ServiceLevel
@@ -56,7 +57,11 @@ class ServiceListingMixin:
 
 
 class CatalogIndexPage(
-    UncachedPreviewMixin, ServiceListingMixin, CatalogIndexRoutingMixin, Page
+    RememberedRestrictionsMixin,
+    UncachedPreviewMixin,
+    ServiceListingMixin,
+    CatalogIndexRoutingMixin,
+    Page,
 ):
     """`/services/`: every service the person may order, with search and filters."""
 
@@ -81,7 +86,11 @@ class CatalogIndexPage(
 
 
 class CategoryPage(
-    UncachedPreviewMixin, ServiceListingMixin, ChildTypeRoutingMixin, Page
+    RememberedRestrictionsMixin,
+    UncachedPreviewMixin,
+    ServiceListingMixin,
+    ChildTypeRoutingMixin,
+    Page,
 ):
     """A shelf of related services, e.g. "Laptops and computers"."""
 
@@ -125,7 +134,7 @@ class CategoryPage(
         return context
 
 
-class ServicePage(UncachedPreviewMixin, Page):
+class ServicePage(RememberedRestrictionsMixin, UncachedPreviewMixin, Page):
     """One orderable IT service, described in the customer's words."""
 
     # What the customer reads

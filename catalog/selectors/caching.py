@@ -10,6 +10,7 @@ import hashlib
 import time
 
 from django.core.cache import cache
+from django.db import connection
 from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils.http import urlencode
@@ -34,9 +35,22 @@ def catalog_version() -> str | None:
     and then nothing may be cached.
 
     Read it before reading what is cached under it: a listing read the other way
-    round could store the old list under the new version.
+    round could store the old list under the new version. A page being served
+    has read it already, first thing (``home.serve``), and that reading is the
+    one its whole request uses. Otherwise one plain query (it runs on most
+    pages, and the ORM took longer to build it than to run it).
     """
-    return CatalogVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+    from home.serve import served_version
+
+    version = served_version()
+    if version is not None:
+        return version
+    table = connection.ops.quote_name(CatalogVersion._meta.db_table)
+    token = connection.ops.quote_name(CatalogVersion._meta.get_field("token").column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {token} FROM {table} WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def service_by_path(*, index, category_slug: str, service_slug: str):
@@ -73,13 +87,13 @@ def service_by_path(*, index, category_slug: str, service_slug: str):
     return found
 
 
-def listing_cache_key(*, user, params: QueryDict, category=None) -> str | None:
-    """A cache key for a listing with ``listing_params``, or None when there is
-    no catalog version to key it on.
+def _audience_cache_key(kind: str, *, user, parts: list[str]) -> str | None:
+    """A cache key for what ``user``'s audience sees of the catalog, or None when
+    there is no catalog version to key it on.
 
-    Everything that decides what the list shows is in the key: the person's
-    audience (what they may see), the parameters, the catalog's version and the
-    popularity window. The cache's key prefix adds the release.
+    Everything that decides what is shown is in the key: the person's audience
+    (what they may see), the ``parts`` the caller adds, the catalog's version
+    and the popularity window. The cache's key prefix adds the release.
     """
     version = catalog_version()
     if version is None:
@@ -88,14 +102,36 @@ def listing_cache_key(*, user, params: QueryDict, category=None) -> str | None:
     parts = [
         version,
         str(int(time.time() // POPULARITY_CACHE_SECONDS)),
-        str(category.pk if category is not None else 0),
         str(audience.department_id),
         str(audience.location_id),
         ",".join(map(str, sorted(audience.group_ids))),
-        urlencode(sorted(params.items())),
+        *parts,
     ]
     digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
-    return f"catalog:listing:{digest}"
+    return f"catalog:{kind}:{digest}"
+
+
+def listing_cache_key(*, user, params: QueryDict, category=None) -> str | None:
+    """A cache key for a listing with ``listing_params`` (see
+    ``_audience_cache_key``)."""
+    return _audience_cache_key(
+        "listing",
+        user=user,
+        parts=[
+            str(category.pk if category is not None else 0),
+            urlencode(sorted(params.items())),
+        ],
+    )
+
+
+HOME_CACHE_SECONDS = 600
+
+
+def home_cache_key(*, user) -> str | None:
+    """A cache key for the home page's shop window (categories, featured and
+    popular services) as ``user``'s audience sees it (see
+    ``_audience_cache_key``)."""
+    return _audience_cache_key("home", user=user, parts=[])
 
 
 def listing_is_cacheable(listing: dict, params: QueryDict) -> bool:
