@@ -22,6 +22,44 @@ def test_home_shows_categories_and_featured_services(employee_client, catalog):
     assert "Access to the finance system" not in html
 
 
+def shop_window_of(content: bytes) -> str:
+    html = content.decode()
+    return html[html.index("Browse by category") : html.index("</main>")]
+
+
+def test_repeated_home_is_served_from_the_cache(
+    employee_client, catalog, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(20) as miss:
+        first = employee_client.get("/").content
+    with django_assert_max_num_queries(20) as hit:
+        second = employee_client.get("/").content
+    assert shop_window_of(second) == shop_window_of(first)
+    assert len(hit.captured_queries) < len(miss.captured_queries)
+
+
+def test_cached_home_follows_publishing(employee_client, catalog):
+    assert "New laptop" in shop_window_of(employee_client.get("/").content)
+    laptop = catalog["laptop"]
+    laptop.title = "New notebook computer"
+    laptop.save_revision().publish()
+    assert "New notebook computer" in shop_window_of(employee_client.get("/").content)
+    laptop.unpublish()
+    assert "New notebook" not in shop_window_of(employee_client.get("/").content)
+
+
+def test_cached_home_is_never_shared_across_audiences(
+    client, catalog, employee, finance_londoner
+):
+    finance_system = catalog["finance_system"]
+    finance_system.featured = True
+    finance_system.save_revision().publish()
+    client.force_login(finance_londoner)
+    assert "Access to the finance system" in shop_window_of(client.get("/").content)
+    client.force_login(employee)
+    assert "Access to the finance system" not in shop_window_of(client.get("/").content)
+
+
 def test_listing_shows_only_entitled_services(employee_client, catalog):
     response = employee_client.get("/services/")
     titles = [s.title for s in response.context["services"]]
