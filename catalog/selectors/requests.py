@@ -3,19 +3,16 @@ were placed for them; fulfillers see the queue (a later issue)."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.core.paginator import Paginator
 from django.db.models import (
     DecimalField,
     Exists,
-    F,
     OuterRef,
     Prefetch,
     Q,
-    Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 
 from catalog import permissions
 from catalog.exceptions import NotFoundForUser
@@ -82,19 +79,12 @@ def _mine(user):
 
 
 def my_requests(*, user, params) -> dict:
-    requests = _mine(user).annotate(
-        one_off_total=Coalesce(
-            Sum(F("items__one_off_price") * F("items__quantity"), output_field=MONEY),
-            Value(0, output_field=MONEY),
-        ),
-        monthly_total=Coalesce(
-            Sum(F("items__monthly_price") * F("items__quantity"), output_field=MONEY),
-            Value(0, output_field=MONEY),
-        ),
-    )
-    filterset = RequestFilter(params or None, queryset=requests)
+    """A page of the person's requests, newest first, each with its items and
+    ``one_off_total`` and ``monthly_total`` (summed from the items already
+    loaded: a GROUP BY over every request would cost more than the page)."""
+    filterset = RequestFilter(params or None, queryset=_mine(user))
     requests = (
-        filterset.qs.select_related("requested_for", "requested_by")
+        filterset.qs.select_related("requested_for")
         .prefetch_related(
             Prefetch(
                 "items",
@@ -107,6 +97,14 @@ def my_requests(*, user, params) -> dict:
         .order_by("-submitted_at", "-pk")
     )
     page_obj = Paginator(requests, REQUESTS_PER_PAGE).get_page(params.get("page"))
+    for service_request in page_obj.object_list:
+        items = service_request.items.all()
+        service_request.one_off_total = sum(
+            (item.one_off_total for item in items), Decimal(0)
+        )
+        service_request.monthly_total = sum(
+            (item.monthly_total for item in items), Decimal(0)
+        )
     return {"filter": filterset, "page_obj": page_obj, "requests": page_obj.object_list}
 
 
