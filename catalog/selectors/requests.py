@@ -142,9 +142,9 @@ def request_detail(*, user, request_id) -> ServiceRequest:
             ),
             Prefetch(
                 "events",
-                queryset=RequestEvent.objects.exclude(name__in=INTERNAL_EVENTS)
-                .select_related("item")
-                .order_by("sequence"),
+                queryset=RequestEvent.objects.exclude(
+                    name__in=INTERNAL_EVENTS
+                ).order_by("sequence"),
                 to_attr="public_events",
             ),
             Prefetch(
@@ -162,6 +162,11 @@ def request_detail(*, user, request_id) -> ServiceRequest:
         user, service_request
     ):
         raise NotFoundForUser("No such request.")
+    # Each event's item is one of the items loaded above, not a row of its own.
+    items = {item.pk: item for item in service_request.items.all()}
+    for event in service_request.public_events:
+        if event.item_id is not None:
+            event.item = items[event.item_id]
     for item in service_request.items.all():
         item.progress = item_progress(
             item,
