@@ -6,6 +6,7 @@ and every change through ``catalog.services.fulfilment``; these views map a
 refusal to an admin message and bad input to the field it concerns.
 """
 
+import hashlib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -52,6 +53,20 @@ def error_summary(*forms) -> list[dict]:
 # --- The queue ------------------------------------------------------------------------
 
 
+def unbound_form_fingerprint(filterset) -> str | None:
+    """What an unbound filter form's HTML depends on (each field's name, label,
+    initial value and choices), for caching that HTML: the form renders the
+    same whenever these are the same, whoever asks. None for a bound form,
+    which shows the person's own values and errors and is never cached."""
+    if filterset.is_bound:
+        return None
+    parts = []
+    for name, field in filterset.form.fields.items():
+        choices = [(str(v), str(label)) for v, label in getattr(field, "choices", ())]
+        parts.append(repr((name, str(field.label), field.initial, choices)))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
 class QueueView(WagtailAdminTemplateMixin, TemplateView):
     template_name = "catalog/admin/queue.html"
     page_title = "Fulfilment queue"
@@ -66,6 +81,7 @@ class QueueView(WagtailAdminTemplateMixin, TemplateView):
         context.update(queue_page)
         query = self.request.GET.copy()
         query.pop("page", None)
+        context["filter_fingerprint"] = unbound_form_fingerprint(queue_page["filter"])
         context["query_without_page"] = query.urlencode()
         context["return_query"] = self.request.GET.urlencode()
         return context

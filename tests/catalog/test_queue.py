@@ -871,3 +871,32 @@ def test_the_item_page_explains_targets_and_time_left(
     assert (work.customer_left, work.internal_left) == ("1 d 5 h left", "1 d 1 h left")
     assert "Tue 14 Jan, 15:00" in html
     assert "Tue 14 Jan, 11:00" in html
+
+
+def queue_filters_html(client) -> str:
+    html = client.get("/admin/queue/").content.decode()
+    return html[html.index('class="queue-filters"') : html.index("Show items")]
+
+
+def test_the_unbound_filter_form_is_cached_per_set_of_choices(
+    client, queue, fixer, colleague, access_fixer
+):
+    client.force_login(fixer)
+    first = queue_filters_html(client)
+    assert first == queue_filters_html(client)  # from the cache, the same
+    assert "Hardware" in first and "Cara Colleague" in first
+    # Another team's fulfiller never gets the first one's choices.
+    client.force_login(access_fixer)
+    theirs = queue_filters_html(client)
+    assert "Access" in theirs
+    assert "Hardware" not in theirs and "Cara Colleague" not in theirs
+    # A new colleague shows at once: the choices are the key.
+    fulfiller_in("newcomer", FulfilmentGroup.objects.get(name="Access"), first="Nia")
+    assert "Nia Newcomer" in queue_filters_html(client)
+
+
+def test_a_filtered_form_keeps_the_persons_values(client, queue, fixer):
+    client.force_login(fixer)
+    queue_filters_html(client)
+    html = client.get("/admin/queue/?service=laptop").content.decode()
+    assert 'value="laptop"' in html
