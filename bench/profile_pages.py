@@ -67,14 +67,14 @@ def instrument() -> None:
     from wagtail.models import Page
 
     from catalog.models import ServicePage
-    from catalog.selectors import basket, caching, entitlements
+    from catalog.selectors import caching, entitlements, header
 
     timed(BaseHandler, "get_response", "whole request (Django handler)")
     timed(auth, "get_user", "  session + user (auth middleware)")
     timed(
         Page,
         "route_for_request",
-        "  Wagtail routing: Site + page tree walk",
+        "  Wagtail routing: Site + page tree walk (on a memo miss)",
         static=True,
     )
     timed(Page, "get_view_restrictions", "  Wagtail view restrictions check")
@@ -85,7 +85,7 @@ def instrument() -> None:
     timed(ServicePage, "get_context", "  ServicePage.get_context")
     timed(SimpleTemplateResponse, "render", "  template rendering")
     timed(wagtailuserbar, "wagtailuserbar", "    {% wagtailuserbar %}")
-    timed(basket, "basket_line_count", "    basket count (context processor)")
+    timed(header, "header_for", "    header figures (context processor)")
 
     original = loader_tags.IncludeNode.render
 
