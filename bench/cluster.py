@@ -69,6 +69,7 @@ from bench.rps import (  # noqa: E402
     log,
     package_versions,
     prepare_database,
+    python_step,
     start_gunicorn,
     stop,
     worker_cpu_seconds,
@@ -182,17 +183,10 @@ def step_unpublish(page_id: int) -> dict:
 
 
 def run_step(env: dict, *args: str) -> dict:
-    proc = subprocess.run(
-        [str(VENV_BIN / "python"), str(Path(__file__).resolve()), "--step", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
+    out = python_step(
+        env, [str(Path(__file__).resolve()), "--step", *args], f"step {args[0]}"
     )
-    if proc.returncode:
-        sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
-        raise SystemExit(f"step {args[0]} failed (output above)")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(out.strip().splitlines()[-1])
 
 
 # ------------------------------------------------------------------ HTTP helpers

@@ -249,9 +249,11 @@ def prepare_database(env: dict, history: int = 0) -> None:
     manage(env, *demo)
 
 
-def manage(env: dict, *args: str) -> None:
+def python_step(env: dict, args: list[str], label: str) -> str:
+    """Run the virtualenv's Python with ``args`` in the repository; its output, or
+    exit with the end of it when it fails."""
     proc = subprocess.run(
-        [str(VENV_BIN / "python"), "manage.py", *args],
+        [str(VENV_BIN / "python"), *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -259,7 +261,12 @@ def manage(env: dict, *args: str) -> None:
     )
     if proc.returncode:
         sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
-        raise SystemExit(f"manage.py {' '.join(args)} failed (output above)")
+        raise SystemExit(f"{label} failed (output above)")
+    return proc.stdout
+
+
+def manage(env: dict, *args: str) -> None:
+    python_step(env, ["manage.py", *args], f"manage.py {' '.join(args)}")
 
 
 def prepare_fixture(env: dict, targets=None) -> dict:

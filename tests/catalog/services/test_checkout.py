@@ -1,7 +1,6 @@
 """Checkout: the happy path, on behalf of someone, idempotency, and failures that
 leave everything as it was."""
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -21,6 +20,7 @@ from catalog.services import checkout
 from catalog.services.basket import basket_get_or_create, basket_line_add
 from catalog.services.checkout import request_submit
 from catalog.services.request_log import request_log_verify
+from tests.concurrency import at_once
 from tests.conftest import LAPTOP_ANSWERS
 from tests.factories import CostCentreFactory
 
@@ -256,21 +256,7 @@ def test_a_broken_mail_server_does_not_lose_the_request(
 def test_concurrent_submits_create_one_request(employee, catalog):
     basket_line_add(user=employee, service_id=catalog["password"].pk, data={})
     review = basket_review(user=employee)
-    results, errors = [], []
-
-    def worker():
-        try:
-            results.append(submit(employee, review))
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = at_once(lambda: submit(employee, review), 6)
     assert errors == []
     assert ServiceRequest.objects.count() == 1
     assert sum(r.created for r in results) == 1

@@ -32,6 +32,7 @@ from catalog.services.approvals import approval_decide
 from catalog.services.request_log import request_log_verify
 from catalog.services.service_levels import calendar_changed, service_levels_rebuild
 from catalog.services.sweep import service_desk_sweep
+from tests.concurrency import at_once
 from tests.conftest import order
 from tests.factories import FulfilmentGroupFactory, ServiceLevelFactory
 
@@ -264,30 +265,16 @@ def test_an_item_copies_its_teams_internal_targets(employee, leveled, standard_l
 def test_concurrent_first_uses_of_a_calendar_record_one_version(standard_level):
     """Found with two servers: the first checkouts after a calendar is created
     outside the admin both recorded version 1, and one answered 500."""
-    import threading
-
     from catalog.services.service_levels import calendar_current_version
 
     calendar_id = standard_level.calendar_id
     CalendarVersion.objects.filter(calendar_id=calendar_id).delete()
-    start = threading.Barrier(6)
-    found, errors = [], []
 
-    def worker():
-        try:
-            start.wait()
-            with transaction.atomic():
-                found.append(calendar_current_version(calendar_id).pk)
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def first_use():
+        with transaction.atomic():
+            return calendar_current_version(calendar_id).pk
 
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    found, errors = at_once(first_use, 6)
     assert errors == []
     numbers = list(
         CalendarVersion.objects.filter(calendar_id=calendar_id).values_list(
