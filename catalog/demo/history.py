@@ -604,7 +604,7 @@ class _ItemPlan:
 
 @dataclass
 class _RequestPlan:
-    request: ServiceRequest
+    service_request: ServiceRequest
     cost_centre_code: str
     items: list[_ItemPlan]
     requester_ids: set[int]
@@ -1363,7 +1363,7 @@ class _Builder:
     def _open(self, at, person, orderer, lines, reason) -> _RequestPlan:
         """The request as ``request_open`` creates it: items, their approval steps
         (the first one asked), and the first events."""
-        request = ServiceRequest(
+        service_request = ServiceRequest(
             requested_by=orderer.user,
             requested_for=person.user,
             cost_centre_id=person.cost_centre_id,
@@ -1404,7 +1404,7 @@ class _Builder:
             currency=self.currency,
         )
         plan = _RequestPlan(
-            request=request,
+            service_request=service_request,
             cost_centre_code=person.cost_centre_code,
             items=[],
             requester_ids={person.user.pk, orderer.user.pk},
@@ -1458,7 +1458,7 @@ class _Builder:
                 "one_off_total": str(one_off),
                 "monthly_total": str(monthly),
                 "on_behalf": person.user.pk != orderer.user.pk,
-                "snapshot": request_snapshot(request, items),
+                "snapshot": request_snapshot(service_request, items),
             },
         )
         for planned in plan.items:
@@ -1630,7 +1630,7 @@ class _Builder:
         is logged), so the figures are computed again where it logged any.
         """
         for planned in plan.items:
-            start = plan.request.submitted_at
+            start = plan.service_request.submitted_at
             if planned.steps:
                 start = self._approvals(plan, planned)
             if start is not None:
@@ -1711,8 +1711,8 @@ class _Builder:
     def _approvals(self, plan: _RequestPlan, planned: _ItemPlan) -> datetime | None:
         """The item's steps decided in turn; returns when the last one approved it
         (its clock starts then), or None if it was not (yet) approved."""
-        story, request = planned.story, plan.request
-        opened = request.submitted_at
+        story, service_request = planned.story, plan.service_request
+        opened = service_request.submitted_at
         for index, step in enumerate(planned.steps):
             hours = story.decide_after[min(index, len(story.decide_after) - 1)]
             decide = None
@@ -1725,7 +1725,7 @@ class _Builder:
             decide = self._chase(plan, planned, step, decide, cancel)
             if cancel is not None and (decide is None or cancel < decide):
                 if cancel < self.now:
-                    self._cancel(plan, planned, cancel, request.requested_by)
+                    self._cancel(plan, planned, cancel, service_request.requested_by)
                 return None
             if decide is None or decide >= self.now:
                 return None
@@ -1933,7 +1933,9 @@ class _Builder:
                 plan.log(moment, "item.commented", worker, item=planned, note=payload)
             elif kind == "withdraw":
                 if planned.state in NOT_STARTED:
-                    self._cancel(plan, planned, moment, plan.request.requested_by)
+                    self._cancel(
+                        plan, planned, moment, plan.service_request.requested_by
+                    )
                 return
             elif kind == "start":
                 # ``item_start``: an unassigned item goes to whoever starts it.
@@ -1960,7 +1962,7 @@ class _Builder:
                 plan.log(
                     moment,
                     "request.commented",
-                    plan.request.requested_for,
+                    plan.service_request.requested_for,
                     note=payload,
                 )
             elif kind == "resume":
@@ -2029,7 +2031,7 @@ class _Builder:
         rng = self.rng
         if rng.random() >= COMMENT_SHARE:
             return
-        first = plan.request.submitted_at
+        first = plan.service_request.submitted_at
         last = max(max(e.created_at for e in plan.entries), first + timedelta(hours=1))
         staff = [p.item.assigned_to for p in plan.items if p.item.assigned_to]
         for _ in range(rng.choice((1, 1, 2))):
@@ -2040,7 +2042,7 @@ class _Builder:
                 actor, note = rng.choice(staff), rng.choice(COMMENTS_BY_FULFILLER)
             else:
                 actor, note = (
-                    plan.request.requested_by,
+                    plan.service_request.requested_by,
                     rng.choice(COMMENTS_BY_REQUESTER),
                 )
             plan.log(moment, "request.commented", actor, note=note)
@@ -2061,7 +2063,7 @@ class _Builder:
                     drawn, said = self._score(planned)
                     score = drawn if score is None else score
                     comment = said if comment is None else comment
-                rater = plan.request.requested_for
+                rater = plan.service_request.requested_for
                 item.rating, item.rating_comment, item.rated_at = score, comment, rated
                 plan.log(
                     rated,
@@ -2243,11 +2245,11 @@ def _display(kind: str, value) -> str:
 
 
 def _write(batch: list[_RequestPlan]) -> int:
-    ServiceRequest.objects.bulk_create([plan.request for plan in batch])
+    ServiceRequest.objects.bulk_create([plan.service_request for plan in batch])
     items = []
     for plan in batch:
         for planned in plan.items:
-            planned.item.request_id = plan.request.pk
+            planned.item.request_id = plan.service_request.pk
             items.append(planned.item)
     RequestItem.objects.bulk_create(items)
     steps, events = [], []
@@ -2255,13 +2257,13 @@ def _write(batch: list[_RequestPlan]) -> int:
         item_ids = {planned.line: planned.item.pk for planned in plan.items}
         for planned in plan.items:
             for step in planned.steps:
-                step.request_id = plan.request.pk
+                step.request_id = plan.service_request.pk
                 step.item_id = planned.item.pk
                 steps.append(step)
         events += _events(plan, item_ids)
     ApprovalStep.objects.bulk_create(steps)
     RequestEvent.objects.bulk_create(events, batch_size=5000)
-    heads_bulk_set([plan.request for plan in batch], events)
+    heads_bulk_set([plan.service_request for plan in batch], events)
     return len(events)
 
 
@@ -2270,7 +2272,7 @@ def _events(plan: _RequestPlan, item_ids: dict[int, int]) -> list[RequestEvent]:
     events, previous = [], GENESIS
     for sequence, entry in enumerate(plan.ordered(), start=1):
         event = event_build(
-            request_id=plan.request.pk,
+            request_id=plan.service_request.pk,
             sequence=sequence,
             previous_hash=previous,
             name=entry.name,
