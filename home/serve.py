@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass, field
 
 from django.http import Http404, HttpResponse
+from django.http.request import split_domain_port
 from wagtail import hooks
 from wagtail.models import Page, Site
 from wagtail.models.sites import get_site_for_hostname
@@ -61,8 +62,6 @@ def _memo_for(version: str | None) -> Memo | None:
 
 
 def _site(memo: Memo, request):
-    from django.http.request import split_domain_port
-
     hostname = split_domain_port(request._get_raw_host())[0]
     key = (hostname, request.get_port())
     if key not in memo.sites:
