@@ -17,8 +17,10 @@ in the environment of bench/rps.py. Then:
 3. Publish seen on the other server. With a service page and its category page
    warm on server B, the service's title and summary are changed and published
    in another process (``page.save_revision().publish()``); server B is polled
-   until it shows the new text. Then the page is unpublished and B must answer
-   404 and drop it from the category page. Each must be seen within
+   until it shows the new text. Then the service is limited to a department the
+   watching person is not in (B must answer 404 and drop it from the category
+   page), opened again (B shows it), and unpublished (404 again). Each must be
+   seen within
    ``--within`` seconds, and no response to a request sent after the commit may
    show the old state.
 
@@ -79,6 +81,9 @@ SERVICE_PATH = "/services/computers/new-laptop/"
 CATEGORY_PATH = "/services/computers/"
 SERVICE_TITLE = "New laptop"
 ALREADY_SUBMITTED = "was already submitted."
+# The watcher is the demo employee, in Sales: the restriction check limits the
+# service to another department.
+RESTRICTED_TO = "Finance"
 BUSINESS_REASON = "Joining the team next month."
 
 
@@ -170,6 +175,22 @@ def step_publish(page_id: int, title: str, summary: str) -> dict:
         page = ServicePage.objects.get(pk=page_id)
         page.title = title
         page.summary = summary
+        page.save_revision().publish()
+
+    return committed(change)
+
+
+def step_restrict(page_id: int, department: str) -> dict:
+    """Limit the service to one department ("" lifts the limit), published
+    through a revision as the editor's Publish button does."""
+    _django()
+    from catalog.models import Department, ServicePage
+
+    def change():
+        page = ServicePage.objects.get(pk=page_id)
+        page.restricted_to_departments.set(
+            Department.objects.filter(name=department) if department else []
+        )
         page.save_revision().publish()
 
     return committed(change)
@@ -748,15 +769,21 @@ def publish_checks(servers, watcher_cookie, service_id, env, within):
             return f"<h1>{title}</h1>" in body and summary in body
         return title in body
 
-    def unpublished(path, status, body):
+    def gone(path, status, body):
+        """Not shown to the watcher (in Sales): the page 404s, the category
+        page leaves it out."""
         if path == SERVICE_PATH:
             return status == 404
         return status == 200 and token not in body
 
+    page = str(service_id)
     results = {}
     for name, step_args, is_new in (
-        ("publish", ["publish", str(service_id), title, summary], published),
-        ("unpublish", ["unpublish", str(service_id)], unpublished),
+        ("publish", ["publish", page, title, summary], published),
+        # Limited to a department the watcher is not in, then open again.
+        ("restrict", ["restrict", page, RESTRICTED_TO], gone),
+        ("unrestrict", ["restrict", page, ""], published),
+        ("unpublish", ["unpublish", page], gone),
     ):
         log(f"{name} in another process; polling server {b.name}")
         seen = seen_on_other(b, watcher_cookie, env, step_args, is_new, within)
@@ -847,6 +874,7 @@ def main() -> int:
             "people": lambda: step_people(int(rest[0])),
             "requests": step_requests,
             "publish": lambda: step_publish(int(rest[0]), rest[1], rest[2]),
+            "restrict": lambda: step_restrict(int(rest[0]), rest[1]),
             "unpublish": lambda: step_unpublish(int(rest[0])),
         }
         print(json.dumps(steps[name]()))
@@ -990,8 +1018,8 @@ def report(meta: dict, results: dict, problems: list[str], args) -> None:
     if pub:
         print()
         print(
-            "Published or unpublished in another process, seen on server B (ms "
-            "after the commit)"
+            "Published, restricted or unpublished in another process, seen on "
+            "server B (ms after the commit)"
         )
         print(
             f"  {'change':<10} {'service page':>13} {'category page':>14} "
