@@ -20,9 +20,7 @@ here.
 import threading
 from dataclasses import dataclass, field
 
-from django.http import Http404, HttpResponse
 from django.http.request import split_domain_port
-from wagtail import hooks
 from wagtail.models import Page, Site
 from wagtail.models.sites import get_site_for_hostname
 
@@ -112,40 +110,24 @@ class RememberedRestrictionsMixin:
         return remembered
 
 
-def _serve_chain(page, request, args, kwargs):
-    return page.serve(request, *args, **kwargs)
-
-
 def serve(request, path):
-    """Wagtail's ``serve`` view (the same hooks, in the same order), with the
-    site, route and view restrictions taken from the memo."""
+    """Wagtail's own ``serve`` view (its hooks, its privacy check), with the site
+    and the route it would look up taken from the memo: Wagtail reads both from
+    the request when they are there."""
+    # Not at the top: wagtail.views loads the page model, and page models import
+    # this module.
+    from wagtail.views import serve as wagtail_serve
+
     from catalog.selectors.caching import catalog_version
 
     memo = _memo_for(catalog_version())
     if memo is None:
-        from wagtail.views import serve as wagtail_serve
-
         return wagtail_serve(request, path)
     _local.memo = memo
     try:
         request._wagtail_site = site = _site(memo, request)
-        if site is None:
-            raise Http404
-        route = _route(memo, request, site, path)
-        if route is None:
-            raise Http404
-        page, args, kwargs = route
-        return _run_hooks_and_serve(page, request, args, kwargs)
+        if site is not None:
+            _route(memo, request, site, path)
+        return wagtail_serve(request, path)
     finally:
         _local.memo = None
-
-
-def _run_hooks_and_serve(page, request, args, kwargs):
-    on_serve_chain = _serve_chain
-    for fn in reversed(hooks.get_hooks("on_serve_page")):
-        on_serve_chain = fn(on_serve_chain)
-    for fn in hooks.get_hooks("before_serve_page"):
-        result = fn(page, request, args, kwargs)
-        if isinstance(result, HttpResponse):
-            return result
-    return on_serve_chain(page, request, args, kwargs)
