@@ -19,39 +19,34 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
+from home.sql import column, table
+
 
 @cache
 def _permissions_sql() -> str:
-    q = connection.ops.quote_name
-
-    def col(model, name):
-        return q(model._meta.get_field(name).column)
-
     user_perms = get_user_model().user_permissions.through
     memberships = get_user_model().groups.through
     group_perms = Group.permissions.through
     return (
-        f"SELECT ct.{col(ContentType, 'app_label')}, p.{col(Permission, 'codename')}"
-        f" FROM {q(Permission._meta.db_table)} p"
-        f" JOIN {q(ContentType._meta.db_table)} ct"
-        f" ON ct.{col(ContentType, 'id')} = p.{col(Permission, 'content_type')}"
-        f" WHERE p.{col(Permission, 'id')} IN ("
-        f"SELECT {col(user_perms, 'permission')} FROM {q(user_perms._meta.db_table)}"
-        f" WHERE {col(user_perms, 'user')} = %s"
-        f" UNION SELECT gp.{col(group_perms, 'permission')}"
-        f" FROM {q(group_perms._meta.db_table)} gp"
-        f" JOIN {q(memberships._meta.db_table)} m"
-        f" ON m.{col(memberships, 'group')} = gp.{col(group_perms, 'group')}"
-        f" WHERE m.{col(memberships, 'user')} = %s)"
+        f"SELECT ct.{column(ContentType, 'app_label')},"
+        f" p.{column(Permission, 'codename')}"
+        f" FROM {table(Permission)} p JOIN {table(ContentType)} ct"
+        f" ON ct.{column(ContentType, 'id')} = p.{column(Permission, 'content_type')}"
+        f" WHERE p.{column(Permission, 'id')} IN ("
+        f"SELECT {column(user_perms, 'permission')} FROM {table(user_perms)}"
+        f" WHERE {column(user_perms, 'user')} = %s"
+        f" UNION SELECT gp.{column(group_perms, 'permission')}"
+        f" FROM {table(group_perms)} gp JOIN {table(memberships)} m"
+        f" ON m.{column(memberships, 'group')} = gp.{column(group_perms, 'group')}"
+        f" WHERE m.{column(memberships, 'user')} = %s)"
     )
 
 
 @cache
 def _user_sql() -> str:
-    q = connection.ops.quote_name
     model = get_user_model()
     return (
-        f"SELECT * FROM {q(model._meta.db_table)} WHERE {q(model._meta.pk.column)} = %s"
+        f"SELECT * FROM {table(model)} WHERE {column(model, model._meta.pk.name)} = %s"
     )
 
 

@@ -10,6 +10,8 @@ from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
 
+from home.sql import column, table
+
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
@@ -18,13 +20,10 @@ class SessionStore(db.SessionStore):
             return None
         model = self.model
         connection = connections[router.db_for_read(model)]
-        q = connection.ops.quote_name
-        data = q(model._meta.get_field("session_data").column)
-        key = q(model._meta.get_field("session_key").column)
-        expires = q(model._meta.get_field("expire_date").column)
         sql = (
-            f"SELECT {data} FROM {q(model._meta.db_table)}"
-            f" WHERE {key} = %s AND {expires} > %s"
+            f"SELECT {column(model, 'session_data')} FROM {table(model)}"
+            f" WHERE {column(model, 'session_key')} = %s"
+            f" AND {column(model, 'expire_date')} > %s"
         )
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:

@@ -22,6 +22,7 @@ from catalog.selectors.listing import (
     listing_params,
     service_listing,
 )
+from home.sql import column, table
 
 ROUTE_CACHE_SECONDS = 3600
 LISTING_TEMPLATE = "includes/service_listing.html"
@@ -45,10 +46,12 @@ def catalog_version() -> str | None:
     version = served_version()
     if version is not None:
         return version
-    table = connection.ops.quote_name(CatalogVersion._meta.db_table)
-    token = connection.ops.quote_name(CatalogVersion._meta.get_field("token").column)
+    sql = (
+        f"SELECT {column(CatalogVersion, 'token')} FROM {table(CatalogVersion)}"
+        f" WHERE {column(CatalogVersion, 'id')} = 1"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {token} FROM {table} WHERE id = 1")
+        cursor.execute(sql)
         row = cursor.fetchone()
     return row[0] if row else None
 

@@ -30,6 +30,7 @@ from catalog.models import (
     CatalogIndexPage,
     ServiceRequest,
 )
+from home.sql import column, table
 
 # The role that decides approvals; the header shows its members the link even
 # when nothing is waiting.
@@ -61,18 +62,10 @@ NOBODY = Header(
 )
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _column(model, name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
-
-
 @cache
 def _header_sql(*, approves_any: bool) -> str:
     """The query, built once per process for each of its two shapes."""
-    t, c = _table, _column
+    t, c = table, column
     membership = get_user_model().groups.through
     line, basket = BasketLine, Basket
     step, req, dele = ApprovalStep, ServiceRequest, ApprovalDelegation
