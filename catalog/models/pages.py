@@ -44,6 +44,28 @@ class ServiceListingMixin:
     request-handling step, and never in ``get_context``, which previews also call.
     """
 
+    # The category whose services are listed; None on the index (every one).
+    listing_category = None
+
+    def catalog_index(self):
+        raise NotImplementedError
+
+    def get_context(self, request, *args, **kwargs):
+        from catalog.selectors.caching import listing_context
+
+        context = super().get_context(request, *args, **kwargs)
+        # The listing is rendered without the request's context processors, so
+        # it is given the catalog's address.
+        context["catalog_url"] = self.catalog_index().get_url(request)
+        context.update(
+            listing_context(
+                request=request,
+                catalog_url=context["catalog_url"],
+                category=self.listing_category,
+            )
+        )
+        return context
+
     def serve(self, request, *args, **kwargs):
         response = super().serve(request, *args, **kwargs)
         listing = getattr(response, "context_data", None) or {}
@@ -73,16 +95,8 @@ class CatalogIndexPage(
     child_model_name = "CategoryPage"
     max_count = 1
 
-    def get_context(self, request, *args, **kwargs):
-        from catalog.selectors.caching import listing_context
-
-        context = super().get_context(request, *args, **kwargs)
-        # The header's link; known here without the context processor's query.
-        context["catalog_url"] = self.get_url(request)
-        context.update(
-            listing_context(request=request, catalog_url=context["catalog_url"])
-        )
-        return context
+    def catalog_index(self):
+        return self
 
 
 class CategoryPage(
@@ -121,17 +135,12 @@ class CategoryPage(
     subpage_types = ["catalog.ServicePage"]
     child_model_name = "ServicePage"
 
-    def get_context(self, request, *args, **kwargs):
-        from catalog.selectors.caching import listing_context
+    @property
+    def listing_category(self):
+        return self
 
-        context = super().get_context(request, *args, **kwargs)
-        context["catalog_url"] = self.get_parent().get_url(request)
-        context.update(
-            listing_context(
-                request=request, catalog_url=context["catalog_url"], category=self
-            )
-        )
-        return context
+    def catalog_index(self):
+        return self.get_parent()
 
 
 class ServicePage(RememberedRestrictionsMixin, UncachedPreviewMixin, Page):
