@@ -24,6 +24,7 @@ from catalog.models import (
     ServicePage,
     ServiceRequest,
 )
+from catalog.selectors.due import at_risk_condition, breached_condition
 from catalog.selectors.reporting.period import KINDS
 
 PRICE_BANDS = {
@@ -213,7 +214,7 @@ def _queue_order(sort: str) -> list:
 class QueueFilter(django_filters.FilterSet):
     """The fulfilment queue's filters and sort orders. It works on the queryset
     ``catalog.selectors.queue.fulfilment_queue`` builds: already limited to the
-    person's teams, and annotated with ``is_breached`` and ``is_at_risk``.
+    person's teams.
 
     Times are compared with ``now`` (given, so a page is consistent with itself
     and tests can fix it); "today" and "this week" are in the portal's time zone,
@@ -225,9 +226,10 @@ class QueueFilter(django_filters.FilterSet):
         widget=forms.CheckboxSelectMultiple,
         label="Status",
     )
-    group = IdModelChoiceFilter(
-        queryset=None,
-        field_name="fulfilment_group",
+    # Choices from the person's teams, read once for the page.
+    group = django_filters.ChoiceFilter(
+        choices=[],
+        method="filter_group",
         empty_label="All my teams",
         label="Team",
     )
@@ -280,7 +282,9 @@ class QueueFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.user = user
         self.now = now
-        self.filters["group"].queryset = groups
+        self.filters["group"].extra["choices"] = [
+            (str(group.pk), group.name) for group in groups
+        ]
         self.filters["assignee"].extra["choices"] = [
             ("me", "Me"),
             ("none", "Nobody yet"),
@@ -299,6 +303,9 @@ class QueueFilter(django_filters.FilterSet):
                 sort = self.form.cleaned_data.get("sort") or sort
             self._qs = super().qs.order_by(*_queue_order(sort))
         return self._qs
+
+    def filter_group(self, queryset, name, value):
+        return queryset.filter(fulfilment_group_id=int(value)) if value else queryset
 
     def filter_assignee(self, queryset, name, value):
         if not value:
@@ -329,10 +336,10 @@ class QueueFilter(django_filters.FilterSet):
         return queryset.filter(**{f"{due}__gt": self.now, f"{due}__lt": end})
 
     def filter_at_risk(self, queryset, name, value):
-        return queryset.filter(is_at_risk=True) if value else queryset
+        return queryset.filter(at_risk_condition(self.now)) if value else queryset
 
     def filter_breached(self, queryset, name, value):
-        return queryset.filter(is_breached=True) if value else queryset
+        return queryset.filter(breached_condition(self.now)) if value else queryset
 
     def filter_age(self, queryset, name, value):
         if not value:

@@ -87,12 +87,17 @@ def workable_items_q(user):
     )
 
 
-def fulfilment_group_ids(user) -> set[int]:
-    cached = getattr(user, "_fulfilment_group_ids", None)
+def fulfilment_groups(user) -> list:
+    """The teams ``user`` works on, by name; read once per request."""
+    cached = getattr(user, "_fulfilment_groups", None)
     if cached is None:
-        cached = set(user.fulfilment_groups.values_list("pk", flat=True))
-        user._fulfilment_group_ids = cached
+        cached = list(user.fulfilment_groups.order_by("name"))
+        user._fulfilment_groups = cached
     return cached
+
+
+def fulfilment_group_ids(user) -> set[int]:
+    return {group.pk for group in fulfilment_groups(user)}
 
 
 def can_view_request(user, service_request) -> bool:

@@ -157,7 +157,9 @@ def send_request_notification(
         "rate_url": (
             base_url + reverse("catalog:item_rate", args=[item.pk]) if item else ""
         ),
-        "queue_url": (base_url + reverse("queue_item", args=[item.pk]) if item else ""),
+        "queue_url": (
+            base_url + reverse("catalog:queue_item", args=[item.pk]) if item else ""
+        ),
     }
     subject = SUBJECTS[kind].format(
         number=item.number if item else service_request.number,

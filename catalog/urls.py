@@ -1,8 +1,9 @@
-"""The portal's own (non-page) views: basket, checkout, requests, held services."""
+"""The portal's own (non-page) views: basket, checkout, requests, held services,
+approvals, the executive view and the fulfilment queue."""
 
 from django.urls import path
 
-from catalog.views import approvals, basket, bills, executive, requests, review
+from catalog.views import approvals, basket, bills, executive, queue, requests, review
 
 app_name = "catalog"
 urlpatterns = [
@@ -68,6 +69,14 @@ urlpatterns = [
         "executive/review/<id:service_id>/suspend/",
         review.service_suspend,
         name="service_suspend",
+    ),
+    path("queue/", queue.queue, name="queue"),
+    path("queue/assign/", queue.queue_assign, name="queue_assign"),
+    path("queue/items/<id:item_id>/", queue.queue_item, name="queue_item"),
+    path(
+        "queue/items/<id:item_id>/<slug:action>/",
+        queue.queue_item_action,
+        name="queue_item_action",
     ),
     path("my-services/", requests.my_services, name="my_services"),
     path(

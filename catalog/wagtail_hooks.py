@@ -315,13 +315,12 @@ def register_catalog_admin_urls():
             queue.calendar_preview,
             name="calendar_preview",
         ),
-        path("queue/", queue.queue, name="queue"),
-        path("queue/assign/", queue.queue_assign, name="queue_assign"),
-        path("queue/items/<id:item_id>/", queue.queue_item, name="queue_item"),
+        # The queue moved to the portal's own pages; old links still arrive.
+        path("queue/", queue.admin_queue_moved, name="queue_moved"),
         path(
-            "queue/items/<id:item_id>/<slug:action>/",
-            queue.queue_item_action,
-            name="queue_item_action",
+            "queue/items/<id:item_id>/",
+            queue.admin_queue_moved,
+            name="queue_item_moved",
         ),
     ]
 
@@ -403,7 +402,7 @@ def register_view_as_menu_item():
 def register_queue_menu_item():
     return PermissionMenuItem(
         "Fulfilment queue",
-        reverse("queue"),
+        reverse("catalog:queue"),
         icon_name="tasks",
         order=180,
         permission=permissions.WORK_REQUESTS,

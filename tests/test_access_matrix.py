@@ -39,6 +39,7 @@ LOGIN = "login"  # 302 to the portal's login page
 ADMIN_LOGIN = "admin login"  # 302 to the admin's login page: no admin access
 REFUSED = "refused"  # 302 to the admin's dashboard with "no permission": Wagtail's 403
 MOVED_ON = "302"  # the view's own redirect: done, or see the answer there
+MOVED_PERMANENTLY = 301  # an old address
 
 
 @dataclass(frozen=True)
@@ -251,29 +252,41 @@ ROWS = [
         get=admin(REFUSED, OK, OK),
         post=admin(REFUSED, WRONG_METHOD, WRONG_METHOD),
     ),
+    # The queue, for fulfillers (and admins): others are refused before
+    # anything is read, whatever the method.
     Row(
-        "queue",
+        "catalog:queue",
+        "/queue/",
+        get=portal(DENIED, DENIED, DENIED, OK, DENIED, OK),
+    ),
+    Row(
+        "catalog:queue_assign",
+        "/queue/assign/",
+        get=everyone(WRONG_METHOD),
+        post=portal(DENIED, DENIED, DENIED, MOVED_ON, DENIED, MOVED_ON),
+    ),
+    Row(
+        "catalog:queue_item",
+        "/queue/items/{others_item}/",
+        get=portal(DENIED, DENIED, DENIED, OK, DENIED, OK),
+        post=portal(DENIED, DENIED, DENIED, WRONG_METHOD, DENIED, WRONG_METHOD),
+    ),
+    Row(
+        "catalog:queue_item_action",
+        "/queue/items/{others_item}/comment/",
+        get=portal(DENIED, DENIED, DENIED, WRONG_METHOD, DENIED, WRONG_METHOD),
+        post=portal(DENIED, DENIED, DENIED, INVALID, DENIED, INVALID),
+    ),
+    # Its old address in the admin sends admin users on to it.
+    Row(
+        "queue_moved",
         "/admin/queue/",
-        get=admin(OK, REFUSED, OK),
-        post=admin(WRONG_METHOD, WRONG_METHOD, WRONG_METHOD),
+        get=admin(MOVED_PERMANENTLY, MOVED_PERMANENTLY, MOVED_PERMANENTLY),
     ),
     Row(
-        "queue_assign",
-        "/admin/queue/assign/",
-        get=admin(WRONG_METHOD, WRONG_METHOD, WRONG_METHOD),
-        post=admin(MOVED_ON, REFUSED, MOVED_ON),
-    ),
-    Row(
-        "queue_item",
+        "queue_item_moved",
         "/admin/queue/items/{others_item}/",
-        get=admin(OK, REFUSED, OK),
-        post=admin(WRONG_METHOD, REFUSED, WRONG_METHOD),
-    ),
-    Row(
-        "queue_item_action",
-        "/admin/queue/items/{others_item}/comment/",
-        get=admin(WRONG_METHOD, REFUSED, WRONG_METHOD),
-        post=admin(INVALID, REFUSED, INVALID),
+        get=admin(MOVED_PERMANENTLY, MOVED_PERMANENTLY, MOVED_PERMANENTLY),
     ),
     Row(
         "close_bills",

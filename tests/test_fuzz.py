@@ -290,7 +290,7 @@ def lists(w) -> list[tuple[str, str, list[str]]]:
         ("manager", "/approvals/substitutes/", ["q", "substitute"]),
         (
             "fixer",
-            "/admin/queue/",
+            "/queue/",
             ["status", "group", "service", "assignee", "due", "sort", "page"],
         ),
         (
@@ -319,7 +319,7 @@ def lists(w) -> list[tuple[str, str, list[str]]]:
 # Parameters left to the mixtures only, to keep the sweep short: they are read
 # the same way as ones the sweep covers (checkboxes, choices, a second date).
 MORE_PARAMS = {
-    "/admin/queue/": ["at_risk", "breached", "age"],
+    "/queue/": ["at_risk", "breached", "age"],
     "/executive/": ["quarter", "date_to"],
 }
 
@@ -389,9 +389,9 @@ def test_unknown_and_oversized_ids_in_addresses_are_not_found(client, world):
             assert response.status_code in (403, 404), shape.format(value)
     client.force_login(world["fixer"])
     for value in (BIG_ID, "9" * 18):
-        response = client.get(f"/admin/queue/items/{value}/")
+        response = client.get(f"/queue/items/{value}/")
         assert response.status_code == 404
-        response = client.post(f"/admin/queue/items/{value}/start/", {})
+        response = client.post(f"/queue/items/{value}/start/", {})
         assert response.status_code == 404
     assert snapshot() == before
 
@@ -504,13 +504,13 @@ def actions(w) -> dict:
         ),
         "queue: assign in bulk": (
             "fixer",
-            "/admin/queue/assign/",
+            "/queue/assign/",
             {"items": str(in_queue.pk), "assignee": "none", "return_query": ""},
             {"items": "value", "assignee": "value"},
         ),
         "queue: assign": (
             "fixer",
-            f"/admin/queue/items/{in_queue.pk}/assign/",
+            f"/queue/items/{in_queue.pk}/assign/",
             {
                 "assign-assignee": str(w["fixer"].pk),
                 "assign-expected_status": in_queue.status,
@@ -519,7 +519,7 @@ def actions(w) -> dict:
         ),
         "queue: hold": (
             "fixer",
-            f"/admin/queue/items/{in_queue.pk}/hold/",
+            f"/queue/items/{in_queue.pk}/hold/",
             {
                 "hold-reason": str(w["hold_reason"].pk),
                 "hold-note": "Parts ordered.",
@@ -533,19 +533,19 @@ def actions(w) -> dict:
         ),
         "queue: cancel": (
             "fixer",
-            f"/admin/queue/items/{in_queue.pk}/cancel/",
+            f"/queue/items/{in_queue.pk}/cancel/",
             {"cancel-note": "Duplicate.", "cancel-expected_status": in_queue.status},
             {"cancel-note": "text", "cancel-expected_status": "value"},
         ),
         "queue: work note": (
             "fixer",
-            f"/admin/queue/items/{in_queue.pk}/work-note/",
+            f"/queue/items/{in_queue.pk}/work-note/",
             {"work-note-text": "Ordered from the usual supplier."},
             {"work-note-text": "text"},
         ),
         "queue: comment": (
             "fixer",
-            f"/admin/queue/items/{in_queue.pk}/comment/",
+            f"/queue/items/{in_queue.pk}/comment/",
             {"comment-text": "On its way."},
             {"comment-text": "text"},
         ),

@@ -1,9 +1,11 @@
-"""The fulfilment queue in the Wagtail admin: the list of a team's open items with
-bulk assignment, the item work page with its actions, and the calendar preview.
+"""The fulfilment queue: the list of a team's open items with bulk assignment and
+the item work page with its actions, in the portal's own pages (a fulfiller works
+there all day, and it answers faster than the admin's frame); and the calendar
+preview, in the admin beside the calendars.
 
 Every read goes through ``catalog.selectors.queue`` (which applies who sees what)
 and every change through ``catalog.services.fulfilment``; these views map a
-refusal to an admin message and bad input to the field it concerns.
+refusal to a message and bad input to the field it concerns.
 """
 
 import hashlib
@@ -13,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, QueryDict
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -54,50 +56,57 @@ def error_summary(*forms) -> list[dict]:
 
 
 def unbound_form_fingerprint(filterset) -> str | None:
-    """What an unbound filter form's HTML depends on (each field's name, label,
-    initial value and choices), for caching that HTML: the form renders the
-    same whenever these are the same, whoever asks. None for a bound form,
-    which shows the person's own values and errors and is never cached."""
+    """What an unbound filter form's HTML depends on (each filter's name, label,
+    choices and widget), for caching that HTML: the form renders the same
+    whenever these are the same, whoever asks. Read from the filters, so the
+    form itself is only built when the cache misses. None for a bound form,
+    which shows the person's own values and errors, and for a filter whose
+    choices come from a query (not read here, so never cached)."""
     if filterset.is_bound:
         return None
     parts = []
-    for name, field in filterset.form.fields.items():
-        choices = [(str(v), str(label)) for v, label in getattr(field, "choices", ())]
-        parts.append(repr((name, str(field.label), field.initial, choices)))
+    for name, filter_ in filterset.filters.items():
+        if filter_.extra.get("queryset") is not None:
+            return None
+        choices = [
+            (str(v), str(label)) for v, label in filter_.extra.get("choices", ())
+        ]
+        widget = filter_.extra.get("widget")
+        parts.append(repr((name, str(filter_.label), choices, type(widget).__name__)))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-class QueueView(WagtailAdminTemplateMixin, TemplateView):
-    template_name = "catalog/admin/queue.html"
-    page_title = "Fulfilment queue"
-    header_icon = "tasks"
-
-    def get_breadcrumbs_items(self):
-        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        queue_page = fulfilment_queue(user=self.request.user, params=self.request.GET)
-        context.update(queue_page)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context["filter_fingerprint"] = unbound_form_fingerprint(queue_page["filter"])
-        context["query_without_page"] = query.urlencode()
-        context["return_query"] = self.request.GET.urlencode()
-        return context
+def queue(request):
+    context = fulfilment_queue(user=request.user, params=request.GET)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context["filter_fingerprint"] = unbound_form_fingerprint(context["filter"])
+    context["query_without_page"] = query.urlencode()
+    context["return_query"] = request.GET.urlencode()
+    return render(request, "catalog/queue.html", context)
 
 
-queue = QueueView.as_view()
+def admin_queue_moved(request, item_id: int | None = None):
+    """The queue's old address in the admin, kept for bookmarks and old e-mails:
+    the same page in the portal."""
+    url = (
+        reverse("catalog:queue_item", args=[item_id])
+        if item_id
+        else reverse("catalog:queue")
+    )
+    if request.GET:
+        url += "?" + request.GET.urlencode()
+    return redirect(url, permanent=True)
 
 
 def _back_to_queue(request):
     # Only a query string of the queue itself is followed, never another address.
     query = QueryDict(request.POST.get("return_query", ""))
-    url = reverse("queue")
+    url = reverse("catalog:queue")
     if query:
         url += "?" + query.urlencode()
     if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
-        url = reverse("queue")
+        url = reverse("catalog:queue")
     return redirect(url)
 
 
@@ -216,12 +225,11 @@ class _Blank(dict):
         return ""
 
 
-class QueueItemView(WagtailAdminTemplateMixin, TemplateView):
+class QueueItemView(TemplateView):
     """The item work page. Its action forms post to ``QueueItemActionView``,
     which shows this page again (status 400) when the input needs correcting."""
 
-    template_name = "catalog/admin/queue_item.html"
-    header_icon = "form"
+    template_name = "catalog/queue_item.html"
     http_method_names = ["get", "head", "options"]
     bound_action = None
     bound_form = None
@@ -229,17 +237,6 @@ class QueueItemView(WagtailAdminTemplateMixin, TemplateView):
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
         self.work = item_work(user=request.user, item_id=kwargs["item_id"])
-
-    def get_page_title(self):
-        item = self.work.item
-        return f"{item.number} {item.service_name}"
-
-    def get_breadcrumbs_items(self):
-        return [
-            *self.breadcrumbs_items,
-            {"url": reverse("queue"), "label": "Fulfilment queue"},
-            {"url": "", "label": self.work.item.number},
-        ]
 
     def form_kwargs(self, action: str) -> dict:
         kwargs = {"prefix": action}
@@ -369,10 +366,10 @@ class QueueItemActionView(QueueItemView):
                 # Stale page, a move the status no longer allows, someone else's
                 # change: say so, and show the item as it is now.
                 messages.error(request, exc.message)
-                return redirect("queue_item", item_id=item_id)
+                return redirect("catalog:queue_item", item_id=item_id)
             else:
                 messages.success(request, message)
-                return redirect("queue_item", item_id=item_id)
+                return redirect("catalog:queue_item", item_id=item_id)
         self.bound_action, self.bound_form = action, form
         return self.render_to_response(self.get_context_data(), status=400)
 

@@ -80,7 +80,7 @@ def test_fulfiller_assigns_holds_resumes_and_resolves(
         label="Waiting for the requester"
     )
     desk.get_by_role("button", name="Put on hold").click()
-    expect(desk.locator(".queue-error-summary")).to_contain_text(
+    expect(desk.locator(".error-summary")).to_contain_text(
         "Tell the requester what you need from them."
     )
     desk.get_by_label("Why is it on hold?").select_option(
@@ -124,8 +124,8 @@ def test_fulfiller_assigns_holds_resumes_and_resolves(
 
     # Narrow screens: no sideways scrolling on the item page either.
     desk.set_viewport_size({"width": 320, "height": 800})
-    assert no_sideways_scroll(desk)
     screenshot(desk, "f4-item-320px")
+    assert no_sideways_scroll(desk)
 
 
 def test_editor_previews_a_due_time_across_easter(page, admin_login, screenshot):

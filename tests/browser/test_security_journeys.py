@@ -162,5 +162,5 @@ def test_the_admin_works_under_its_own_policy(watched, admin_login):
     # The page editor (Draftail, the preview panel) and the fulfilment queue.
     visit(tab, f"/admin/pages/{service.pk}/edit/")
     expect(tab.get_by_role("button", name="Save draft")).to_be_visible()
-    visit(tab, "/admin/queue/")
+    visit(tab, "/queue/")
     visit(tab, "/admin/snippets/catalog/servicelevel/")

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-QUEUE = "/admin/queue/"
+QUEUE = "/queue/"
 
 
 # --- People and a hand-made queue -----------------------------------------------------
@@ -241,9 +241,8 @@ def test_a_superuser_sees_every_team(queue):
 
 def test_employees_get_no_access_to_the_queue(client, queue, employee):
     client.force_login(employee)
-    response = client.get(QUEUE)
-    assert response.status_code == 302
-    assert response.url.startswith("/admin/login/")
+    assert client.get(QUEUE).status_code == 403
+    assert client.get(f"/queue/items/{queue['laptop'].pk}/").status_code == 403
 
 
 def test_admin_users_without_the_permission_are_turned_away(client, queue):
@@ -251,9 +250,26 @@ def test_admin_users_without_the_permission_are_turned_away(client, queue):
         username="ed", groups=[Group.objects.get(name="Catalog editor")]
     )
     client.force_login(editor)
-    response = client.get(QUEUE)
-    assert (response.status_code, response.url) == (302, "/admin/")
-    assert client.get(f"/admin/queue/items/{queue['laptop'].pk}/").status_code == 302
+    assert client.get(QUEUE).status_code == 403
+    assert client.get(f"/queue/items/{queue['laptop'].pk}/").status_code == 403
+
+
+def test_the_queue_old_admin_address_leads_to_it(client, queue, fixer):
+    client.force_login(fixer)
+    response = client.get("/admin/queue/?status=submitted")
+    assert (response.status_code, response.url) == (301, "/queue/?status=submitted")
+    response = client.get(f"/admin/queue/items/{queue['laptop'].pk}/")
+    assert (response.status_code, response.url) == (
+        301,
+        f"/queue/items/{queue['laptop'].pk}/",
+    )
+
+
+def test_the_header_links_the_queue_for_fulfillers_only(client, queue, fixer, employee):
+    client.force_login(fixer)
+    assert '<a href="/queue/">Queue</a>' in client.get("/requests/").content.decode()
+    client.force_login(employee)
+    assert 'href="/queue/"' not in client.get("/requests/").content.decode()
 
 
 def test_the_queue_shows_in_the_menu_for_fulfillers_only(client, queue, fixer):
@@ -423,7 +439,7 @@ def test_the_queue_page_shows_rows_badges_and_times(client, queue, fixer):
     assert response.status_code == 200
     html = response.content.decode()
     password = queue["password"]
-    assert f'href="/admin/queue/items/{password.pk}/"' in html
+    assert f'href="/queue/items/{password.pk}/"' in html
     assert password.number in html
     assert "overdue by 2 h" in html
     assert "3 h 20 min left" in html
@@ -451,7 +467,7 @@ def test_bulk_assign_to_a_colleague(client, queue, fixer, colleague):
     client.force_login(fixer)
     laptop, monitor = queue["laptop"], queue["monitor"]
     response = client.post(
-        "/admin/queue/assign/",
+        "/queue/assign/",
         {
             "items": [laptop.pk, monitor.pk],
             "assignee": colleague.pk,
@@ -459,7 +475,7 @@ def test_bulk_assign_to_a_colleague(client, queue, fixer, colleague):
         },
     )
     assert response.status_code == 302
-    assert response.url == "/admin/queue/?status=submitted"
+    assert response.url == "/queue/?status=submitted"
     laptop.refresh_from_db()
     monitor.refresh_from_db()
     assert (laptop.assigned_to, monitor.assigned_to) == (colleague, colleague)
@@ -475,7 +491,7 @@ def test_bulk_assign_to_a_colleague(client, queue, fixer, colleague):
 def test_bulk_assign_to_me(client, queue, fixer):
     client.force_login(fixer)
     toner = queue["toner"]
-    client.post("/admin/queue/assign/", {"items": [toner.pk], "assignee": "me"})
+    client.post("/queue/assign/", {"items": [toner.pk], "assignee": "me"})
     toner.refresh_from_db()
     assert toner.assigned_to == fixer
 
@@ -486,7 +502,7 @@ def test_bulk_assign_fails_whole_if_one_item_is_another_teams(
     client.force_login(fixer)
     laptop, badge = queue["laptop"], queue["badge"]
     response = client.post(
-        "/admin/queue/assign/",
+        "/queue/assign/",
         {"items": [laptop.pk, badge.pk], "assignee": colleague.pk},
         follow=True,
     )
@@ -503,7 +519,7 @@ def test_bulk_assign_fails_whole_if_one_item_is_another_teams(
 
 def test_bulk_assign_with_nothing_ticked_says_so(client, queue, fixer):
     client.force_login(fixer)
-    response = client.post("/admin/queue/assign/", {"assignee": "me"}, follow=True)
+    response = client.post("/queue/assign/", {"assignee": "me"}, follow=True)
     assert [str(m) for m in response.context["messages"]] == [
         "Tick the items to assign."
     ]
@@ -512,7 +528,7 @@ def test_bulk_assign_with_nothing_ticked_says_so(client, queue, fixer):
 def test_bulk_assign_ignores_a_foreign_return_address(client, queue, fixer):
     client.force_login(fixer)
     response = client.post(
-        "/admin/queue/assign/",
+        "/queue/assign/",
         {
             "items": [queue["laptop"].pk],
             "assignee": "me",
@@ -520,7 +536,7 @@ def test_bulk_assign_ignores_a_foreign_return_address(client, queue, fixer):
         },
     )
     assert response.status_code == 302
-    assert response.url.startswith("/admin/queue/?")
+    assert response.url.startswith("/queue/?")
     assert "evil" not in response.url.split("?")[0]
 
 
@@ -534,10 +550,12 @@ def queries_for_queue(client):
     return len(captured)
 
 
-# Session, user, permissions, Wagtail's menu (locales, page and collection
-# permissions), and the page's own: teams, colleagues, count, items, team choices.
-QUEUE_BUDGET = 13
-ITEM_PAGE_BUDGET = 13
+# Session, user, permissions, the header's figures, and the page's own: teams,
+# colleagues, count, items.
+QUEUE_BUDGET = 8
+# Session, user, permissions, the header's figures, the item, the person's teams
+# (may they work on it?), the team's members, its log, and the hold reasons.
+ITEM_PAGE_BUDGET = 9
 
 
 def test_queue_queries_do_not_grow_with_items(
@@ -578,7 +596,7 @@ def ordered(employee, catalog):
 
 
 def item_url(item, action=""):
-    return f"/admin/queue/items/{item.pk}/" + (f"{action}/" if action else "")
+    return f"/queue/items/{item.pk}/" + (f"{action}/" if action else "")
 
 
 def act(client, item, action, **data):
@@ -794,7 +812,7 @@ def test_unknown_actions_and_gets_are_refused(client, ordered, fixer):
     client.force_login(fixer)
     assert client.post(item_url(ordered, "explode")).status_code == 404
     assert client.get(item_url(ordered, "start")).status_code == 405
-    assert client.get("/admin/queue/items/999999/").status_code == 404
+    assert client.get("/queue/items/999999/").status_code == 404
 
 
 def test_item_page_queries_do_not_grow_with_the_log(
@@ -874,7 +892,7 @@ def test_the_item_page_explains_targets_and_time_left(
 
 
 def queue_filters_html(client) -> str:
-    html = client.get("/admin/queue/").content.decode()
+    html = client.get("/queue/").content.decode()
     return html[html.index('class="queue-filters"') : html.index("Show items")]
 
 
@@ -898,5 +916,5 @@ def test_the_unbound_filter_form_is_cached_per_set_of_choices(
 def test_a_filtered_form_keeps_the_persons_values(client, queue, fixer):
     client.force_login(fixer)
     queue_filters_html(client)
-    html = client.get("/admin/queue/?service=laptop").content.decode()
+    html = client.get("/queue/?service=laptop").content.decode()
     assert 'value="laptop"' in html
