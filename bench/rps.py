@@ -88,11 +88,10 @@ TARGETS = [
     Target("request detail", "/requests/{request}/", "<h1>Request ", 0.50),
     Target(
         "fulfilment queue",
-        "/admin/queue/",
+        "/queue/",
         'class="queue-row"',
         0.50,
         user="fulfiller",
-        shell=False,
     ),
 ]
 PLAIN_BASE = TARGETS[0]
