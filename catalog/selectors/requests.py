@@ -174,7 +174,66 @@ def request_detail(*, user, request_id) -> ServiceRequest:
             events=[e for e in service_request.public_events if e.item_id == item.pk],
             viewer=user,
         )
+    service_request.summary = request_summary(list(service_request.items.all()))
     return service_request
+
+
+@dataclass(frozen=True)
+class RequestSummary:
+    """Where the whole request stands, for the top of its page. ``state`` is
+    one of ``needs_you``, ``awaiting_approval``, ``in_progress``, ``delivered``,
+    ``not_approved`` and ``cancelled``; the other parts are set where they
+    apply, and the template words them."""
+
+    state: str
+    total: int
+    delivered: int = 0
+    # The services we need something for from the requester.
+    waiting_on_you: tuple[str, ...] = ()
+    # Whom we asked to approve (names we can give).
+    approvers: tuple[str, ...] = ()
+    # When the last open item is due, and when the last one was delivered.
+    expected_by: datetime | None = None
+    delivered_on: datetime | None = None
+
+
+_DONE = (ItemStatus.FULFILLED, ItemStatus.CLOSED)
+_ENDED = (ItemStatus.CANCELLED, ItemStatus.REJECTED)
+
+
+def request_summary(items) -> RequestSummary:
+    """The request's overall state from its ``items`` (each with ``progress``,
+    see ``item_progress``). The first that applies wins: something needed from
+    the requester, an approval awaited, work under way, delivered, nothing to
+    deliver."""
+    delivered = [i for i in items if i.status in _DONE]
+    open_items = [i for i in items if i.status not in _DONE + _ENDED]
+    counts = {"total": len(items), "delivered": len(delivered)}
+    waiting_on_you = tuple(
+        i.service_name for i in open_items if i.progress.need_from_you
+    )
+    if waiting_on_you:
+        return RequestSummary("needs_you", waiting_on_you=waiting_on_you, **counts)
+    awaiting = [i for i in open_items if i.progress.awaiting_approval]
+    if awaiting:
+        approvers = sorted({i.progress.waiting_for for i in awaiting} - {""})
+        return RequestSummary("awaiting_approval", approvers=tuple(approvers), **counts)
+    if open_items:
+        due = [i.progress.expected_by for i in open_items if i.progress.expected_by]
+        return RequestSummary(
+            "in_progress", expected_by=max(due, default=None), **counts
+        )
+    if delivered:
+        return RequestSummary(
+            "delivered",
+            delivered_on=max(
+                (i.fulfilled_at for i in delivered if i.fulfilled_at), default=None
+            ),
+            **counts,
+        )
+    if any(i.status == ItemStatus.REJECTED for i in items):
+        return RequestSummary("not_approved", **counts)
+    return RequestSummary("cancelled", **counts)
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,11 @@ def event_sentence(event) -> str:
     if name == "request.submitted":
         return f"{who} submitted the request."
     if name == "item.created":
-        return f"{item} was added as “{_label(event.to_state)}”."
+        if event.to_state == ItemStatus.AWAITING_APPROVAL:
+            return f"{item} needs approval before we can start."
+        if event.to_state == ItemStatus.SUBMITTED:
+            return f"We received your order for {item}."
+        return f"{item} is “{_label(event.to_state)}”."
     if name == "item.status_changed":
         return _status_sentence(event, who, item)
     if name == "request.commented":

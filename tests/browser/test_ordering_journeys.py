@@ -74,7 +74,12 @@ def test_employee_orders_two_services_and_follows_the_request(page, login, scree
     page.get_by_role("link", name=number).click()
     timeline = page.locator(".timeline")
     expect(timeline).to_contain_text("submitted the request")
-    expect(timeline).to_contain_text("Access to a shared folder was added")
+    expect(timeline).to_contain_text(
+        "Access to a shared folder needs approval before we can start."
+    )
+    expect(page.locator("#summary-heading")).to_have_text(
+        "Waiting for approval from Marcus Meyer"
+    )
     page.get_by_label("Add a comment").fill("I need it by Friday, please.")
     page.get_by_role("button", name="Send comment").click()
     expect(page.locator(".timeline")).to_contain_text("I need it by Friday, please.")

@@ -317,7 +317,11 @@ def test_request_detail_shows_the_timeline_and_takes_comments(
     request = order(employee, catalog, "laptop", "password")
     html = employee_client.get(f"/requests/{request.pk}/").content.decode()
     assert "submitted the request" in html
-    assert "New laptop was added as “Waiting for approval”" in html
+    assert "New laptop needs approval before we can start." in html
+    assert "We received your order for Reset a forgotten password." in html
+    # The overall state comes first, and the comment box before the timeline.
+    assert html.index('id="summary-heading"') < html.index("request__items")
+    assert html.index('id="comment"') < html.index("What has happened")
     response = employee_client.post(
         f"/requests/{request.pk}/comment/", {"text": "Silver, please."}, follow=True
     )

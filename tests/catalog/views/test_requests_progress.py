@@ -156,7 +156,10 @@ def test_in_progress_with_the_team_and_the_due_time(client, people, laptop, cloc
     client.force_login(people["emma"])
     html = detail(client, laptop)
     assert "With our Workplace hardware team" in html
-    assert "Expected by Tuesday 12 January, 16:00" in html
+    assert "Expected by Tuesday 12 January 2027, 16:00" in html
+    # The top of the page says where the whole request stands.
+    assert '<h2 id="summary-heading">Being worked on</h2>' in html
+    assert "Everything is expected by Tuesday 12 January 2027." in html
     assert "Marcus Meyer approved New laptop." in html
     assert "We started work on New laptop." in html
     assert "11 Jan 2027, 11:00" in html
@@ -170,7 +173,7 @@ def test_paused_waiting_for_you_with_what_we_need(client, people, laptop, clock)
     hold(laptop, people, clock)
     client.force_login(people["emma"])
     html = detail(client, laptop)
-    assert "Paused while we wait for you since Monday 11 January, 14:05" in html
+    assert "Paused while we wait for you since Monday 11 January 2027, 14:05" in html
     assert (
         "<strong>What we need from you:</strong> Which keyboard layout do you need?"
         in html
@@ -179,6 +182,8 @@ def test_paused_waiting_for_you_with_what_we_need(client, people, laptop, clock)
     assert "We paused New laptop while we wait for you." in html
     # The customer clock stands still: no due time while paused.
     assert "Expected by" not in html
+    # The top of the page says it first.
+    assert '<h2 id="summary-heading">We need something from you</h2>' in html
 
 
 def test_paused_for_a_supplier_needs_nothing_from_you(client, people, laptop, clock):
@@ -194,7 +199,7 @@ def test_paused_for_a_supplier_needs_nothing_from_you(client, people, laptop, cl
     html = detail(client, laptop)
     assert (
         "Paused while we wait for a delivery from our supplier since Monday 11 "
-        "January, 14:05" in html
+        "January 2027, 14:05" in html
     )
     assert "What we need from you" not in html
 
