@@ -124,7 +124,7 @@ def catalog(catalog_index, finance, london, managers, standard_level):
             also_known_as="notebook, computer",
             one_off_price=Decimal("1200"),
             monthly_price=Decimal("15"),
-            delivery_days=5,
+            delivery_days=2,
             requires_approval=True,
             service_level=standard_level,
             featured=True,

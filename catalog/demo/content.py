@@ -41,7 +41,7 @@ SERVICE_LEVELS = [
     ),
     (
         "Standard",
-        "Most requests: handled on working days.",
+        "Most requests, handled on working days.",
         "Office hours",
         D("4"),
         D("30"),
@@ -145,7 +145,8 @@ CATEGORIES = [
 ]
 
 # Each service: dict with category, title, summary, aka, price, monthly, days, level,
-# group, approval, quantity, featured, who, provide, questions, restrict, suspended.
+# group, approval, online (an online system: shows availability), quantity,
+# featured, who, provide, questions, restrict, suspended.
 SERVICES = [
     dict(
         category="computers",
@@ -162,7 +163,7 @@ SERVICES = [
         quantity=5,
         who="Anyone who needs a computer for their work and doesn't have one, "
         "or whose laptop is more than four years old.",
-        provide="The name of the person it's for and where it should be delivered.",
+        provide="Which model suits your work, and the date you need it by.",
         questions=[
             ("single_choice", "Which model?", {"choices": MODELS}),
             ("date", "When do you need it by?", {"required": False}),
@@ -297,10 +298,10 @@ SERVICES = [
         days=1,
         level="Standard",
         group="Mobile",
+        who="Anyone travelling for work. You pay by the month until you remove it "
+        "under My services when you're back.",
         questions=[
             ("short_text", "Which countries?", {}),
-            ("date", "From", {}),
-            ("date", "Until", {}),
         ],
     ),
     dict(
@@ -406,6 +407,7 @@ SERVICES = [
     dict(
         category="access",
         title="VPN access",
+        online=True,
         featured=True,
         summary="Connect securely to company systems from home or while travelling.",
         aka="vpn, remote access, work from home, wfh",
@@ -419,6 +421,7 @@ SERVICES = [
     dict(
         category="access",
         title="Access to the finance system",
+        online=True,
         summary="Sign in to the finance and purchasing system.",
         aka="erp, sap, finance system, purchasing",
         price=D("0"),
@@ -439,6 +442,7 @@ SERVICES = [
     dict(
         category="access",
         title="Access to HR records",
+        online=True,
         summary="Sign in to the HR system to manage employee records.",
         aka="hr system, workday, personnel records",
         price=D("0"),
@@ -467,6 +471,7 @@ SERVICES = [
     dict(
         category="email",
         title="More mailbox space",
+        online=True,
         summary="Room for more email when your mailbox is full.",
         aka="mailbox full, email quota, storage, outlook",
         price=D("0"),
@@ -485,6 +490,7 @@ SERVICES = [
     dict(
         category="email",
         title="Shared mailbox",
+        online=True,
         summary="One inbox a team shares, such as support@ or invoices@.",
         aka="shared inbox, team email, generic mailbox",
         price=D("0"),
@@ -500,6 +506,7 @@ SERVICES = [
     dict(
         category="email",
         title="Email distribution list",
+        online=True,
         summary="One address that reaches a group of people.",
         aka="mailing list, distribution group, group email",
         price=D("0"),
@@ -510,6 +517,7 @@ SERVICES = [
     dict(
         category="email",
         title="New team in Teams",
+        online=True,
         summary="A space in Microsoft Teams with chat, files and meetings.",
         aka="teams, microsoft teams, channel, collaboration space",
         price=D("0"),
@@ -573,6 +581,7 @@ SERVICES = [
     dict(
         category="software",
         title="Project planning tool",
+        online=True,
         summary="A licence for our project planning and tracking tool.",
         aka="project management, gantt, planning",
         price=D("0"),
@@ -638,7 +647,8 @@ SERVICES = [
         group="Workplace hardware",
         approval=True,
         who="Managers preparing for someone joining their team.",
-        provide="Their name, start date, job title and where they will work.",
+        provide="Their name, start date and job title, and which laptop suits "
+        "their work.",
         questions=[
             ("short_text", "New starter's full name", {}),
             ("date", "Start date", {}),

@@ -206,6 +206,7 @@ def _pages(home, departments, locations, levels, fulfilment, role_groups, owner)
             monthly_price=spec.get("monthly", 0),
             delivery_days=spec.get("days", 2),
             requires_approval=spec.get("approval", False),
+            online_system=spec.get("online", False),
             max_quantity=spec.get("quantity", 1),
             orderable=not suspended,
             not_orderable_reason=suspended,

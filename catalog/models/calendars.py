@@ -10,6 +10,7 @@ new version, and open items move to it with a log entry
 
 import zoneinfo
 from datetime import date, time, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -77,6 +78,11 @@ class BusinessCalendar(ClusterableModel):
     # The hours in words, for customers ("Monday to Friday, 8:00 to 18:00 …"):
     # written on save, so a service page shows it without reading the hours.
     opening_hours_text = models.CharField(max_length=255, blank=True, editable=False)
+    # The open hours of a usual working day (24 around the clock): what turns a
+    # target in hours into working days for customers. Written on save.
+    working_day_hours = models.DecimalField(
+        max_digits=4, decimal_places=2, default=Decimal("0"), editable=False
+    )
 
     panels = [
         FieldPanel("name"),
@@ -156,6 +162,14 @@ class BusinessCalendar(ClusterableModel):
             time_zone=self.time_zone,
             holidays=bool(self.holiday_country.strip()),
         )
+        self.working_day_hours = working_day_hours(
+            always_open=self.always_open,
+            hours=[
+                (row.weekday, row.opens, row.closes)
+                for row in self.hours.all()
+                if row.opens is not None and row.closes is not None
+            ],
+        )
         super().save(*args, **kwargs)
 
     def clean(self):
@@ -167,6 +181,22 @@ class BusinessCalendar(ClusterableModel):
                     'or "America/New_York".'
                 }
             )
+
+
+def working_day_hours(*, always_open: bool, hours) -> Decimal:
+    """The open hours of a usual working day: 24 around the clock, else the
+    most common day length among the open weekdays (the longer one on a tie);
+    0 when the calendar is never open."""
+    if always_open:
+        return Decimal(24)
+    minutes = [0] * 7
+    for weekday, opens, closes in hours:
+        minutes[weekday] += _minutes(closes, closing=True) - _minutes(opens)
+    lengths = [m for m in minutes if m > 0]
+    if not lengths:
+        return Decimal(0)
+    usual = max(set(lengths), key=lambda m: (lengths.count(m), m))
+    return (Decimal(usual) / 60).quantize(Decimal("0.01"))
 
 
 def _clock(value: time) -> str:

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.http import Http404
+from django.template.defaultfilters import pluralize
 from django.utils.functional import SimpleLazyObject, cached_property
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import (
@@ -199,6 +200,13 @@ class ServicePage(RememberedRestrictionsMixin, UncachedPreviewMixin, Page):
     requires_approval = models.BooleanField(
         default=False, help_text="The requester's manager must approve it first."
     )
+    online_system = models.BooleanField(
+        "an online system",
+        default=False,
+        help_text="Something people use online (e.g. VPN, e-mail): its page shows "
+        "the service level's availability target. Leave unticked for things we "
+        "deliver or do, such as a laptop or an access change.",
+    )
     max_quantity = models.PositiveSmallIntegerField(
         default=1,
         validators=[MinValueValidator(1)],
@@ -268,6 +276,7 @@ class ServicePage(RememberedRestrictionsMixin, UncachedPreviewMixin, Page):
         ),
         FieldRowPanel([FieldPanel("delivery_days"), FieldPanel("max_quantity")]),
         FieldPanel("requires_approval"),
+        FieldPanel("online_system"),
         MultiFieldPanel(
             [FieldPanel("orderable"), FieldPanel("not_orderable_reason")],
             heading="Availability",
@@ -320,10 +329,22 @@ class ServicePage(RememberedRestrictionsMixin, UncachedPreviewMixin, Page):
 
     def clean(self):
         super().clean()
+        errors = {}
         if not self.orderable and not self.not_orderable_reason.strip():
-            raise ValidationError(
-                {"not_orderable_reason": "Tell customers why they can't order it."}
+            errors["not_orderable_reason"] = "Tell customers why they can't order it."
+        # One promise: the usual delivery time shown on the card is never longer
+        # than the service level's resolution target, in the same working days.
+        level = self.service_level if self.service_level_id else None
+        promised = level.resolution_working_days() if level else None
+        if promised is not None and self.delivery_days > promised:
+            errors["delivery_days"] = (
+                f"“{level.name}” promises delivery within {promised} working "
+                f"day{pluralize(promised)}, so it can't usually take longer. "
+                "Enter at most that, or choose a service level with a longer "
+                "target."
             )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def delivery_text(self) -> str:

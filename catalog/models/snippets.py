@@ -2,6 +2,8 @@
 their cost centres, locations, fulfilment groups with their internal targets, and
 the reasons an item can be put on hold."""
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -148,8 +150,57 @@ class ServiceLevel(models.Model):
                     "These teams' internal targets would no longer be stricter: "
                     f"{', '.join(names)}. Tighten theirs first."
                 )
+        if self.pk and not errors:
+            # The usual delivery time on a service's card never exceeds what
+            # its service level promises.
+            longer = self._services_promised_longer()
+            if longer:
+                days = self.resolution_working_days()
+                errors["resolution_target_hours"] = (
+                    f"That is {days} working day{'s' if days != 1 else ''}, "
+                    "shorter than the usual delivery time of "
+                    f"{', '.join(longer)}. Shorten theirs first, or keep a "
+                    "longer target."
+                )
         if errors:
             raise ValidationError(errors)
+
+    def resolution_working_days(self) -> int | None:
+        """The customer resolution target in working days of its calendar,
+        rounded up (what customers are promised, in their unit); None while the
+        calendar has no open hours."""
+        day = self.calendar.working_day_hours if self.calendar_id else 0
+        if not day or self.resolution_target_hours is None:
+            return None
+        return math.ceil(self.resolution_target_hours / day)
+
+    @property
+    def resolution_promise_text(self) -> str:
+        """The resolution target in the customer's unit: working days, or hours
+        when it is shorter than a working day ("4 hours", "3 working days")."""
+        hours = self.resolution_target_hours
+        day = self.calendar.working_day_hours
+        always = self.calendar.always_open
+        if not day or hours < day:
+            shown = f"{hours.normalize():f}"
+            unit = "hour" if hours == 1 else "hours"
+            return f"{shown} {unit}" if always else f"{shown} working {unit}"
+        days = self.resolution_working_days()
+        return f"{days} working day{'s' if days != 1 else ''}"
+
+    def _services_promised_longer(self) -> list[str]:
+        """Live services on this level whose usual delivery time would be longer
+        than its resolution target."""
+        from catalog.models.pages import ServicePage
+
+        days = self.resolution_working_days()
+        if days is None:
+            return []
+        return sorted(
+            ServicePage.objects.live()
+            .filter(service_level_id=self.pk, delivery_days__gt=days)
+            .values_list("title", flat=True)
+        )
 
     def internal_targets_for(self, group) -> tuple:
         """(response, resolution) internal hours for ``group``: its own, or ours."""

@@ -245,7 +245,7 @@ LAPTOP_LINE = "Recently: half delivered within 3 working days, 94% on time last 
 
 def test_service_page_shows_the_line_beside_the_promise(employee_client, laptop_stats):
     html = employee_client.get(LAPTOP_URL).content.decode()
-    assert "Usually ready in 5 working days" in html
+    assert "Usually ready in 2 working days" in html
     assert LAPTOP_LINE in html
 
 

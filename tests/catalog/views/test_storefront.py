@@ -77,9 +77,14 @@ def test_service_page_shows_price_delivery_and_service_level(employee_client, ca
     assert response.status_code == 200
     assert "€1,200" in html and "one-off" in html
     assert "€15" in html and "per month" in html
-    assert "Usually ready in 5 working days" in html
+    assert "Usually ready in 2 working days" in html
     assert "Your manager approves it first" in html
-    assert "We aim to finish within" in html and "16 hours" in html
+    # The promise in the same unit as the card: 16 working hours on a 10-hour
+    # office day is 2 working days.
+    assert "<dt>We deliver within</dt><dd>2 working days</dd>" in html
+    assert "Standard service level." in html
+    # A laptop is not an online system: no availability figure.
+    assert "of the time" not in html
 
 
 @pytest.mark.parametrize(
@@ -399,3 +404,11 @@ def test_search_results_offer_best_match_first(employee_client, catalog):
     assert "Best match" not in employee_client.get("/services/").content.decode()
     response = employee_client.get("/services/", {"q": "laptop", "sort": "relevance"})
     assert [s.title for s in response.context["services"]] == ["New laptop"]
+
+
+def test_only_an_online_system_shows_its_availability(employee_client, catalog):
+    laptop = catalog["laptop"]
+    laptop.online_system = True
+    laptop.save_revision().publish()
+    html = employee_client.get("/services/computers/new-laptop/").content.decode()
+    assert "<dt>Available</dt><dd>99.5% of the time</dd>" in html
