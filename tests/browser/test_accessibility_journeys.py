@@ -438,6 +438,8 @@ def test_header_menu_works_without_javascript(
     page = context.new_page()
     try:
         log_in(page, "employee")
+        page.goto(service_url("Adobe Acrobat Pro"))
+        add_to_basket(page)
         log_out = page.get_by_role("button", name="Log out")
         menu = page.locator("summary", has_text="Menu")
         if log_out_shown_at_once:
@@ -445,6 +447,8 @@ def test_header_menu_works_without_javascript(
             expect(menu).to_be_hidden()
         else:
             expect(log_out).to_be_hidden()
+            # The closed menu still says what is in the basket.
+            expect(menu).to_have_text("Menu 1 in basket")
             menu.click()
             expect(log_out).to_be_visible()
             box = log_out.bounding_box()
