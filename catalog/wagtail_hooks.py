@@ -10,6 +10,7 @@ from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import HelpPanel, ObjectList
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
@@ -40,7 +41,12 @@ from catalog.models import (
     ServiceRequest,
     UserProfile,
 )
-from catalog.views.admin import CatalogAsUserView, categories_in_explorer
+from catalog.selectors.people import display_name
+from catalog.views.admin import (
+    CatalogAsUserView,
+    RequestInspectView,
+    categories_in_explorer,
+)
 
 # --- Saving targets: the database trigger is the last line, never a 500 ------------
 
@@ -451,6 +457,11 @@ for _model in (ServiceRequest, RequestItem, RequestEvent):
     register_permission_policy(_model, ReadOnlyPermissionPolicy(_model))
 
 
+def _name_of(person: str):
+    """A list column's value: the person's name, not their username."""
+    return lambda service_request: display_name(getattr(service_request, person))
+
+
 class ServiceRequestViewSet(ModelViewSet):
     model = ServiceRequest
     name = "service_requests"
@@ -459,13 +470,23 @@ class ServiceRequestViewSet(ModelViewSet):
     menu_label = "Requests"
     list_display = [
         "__str__",
-        "requested_for",
-        "requested_by",
+        Column("requested_for", label="For", accessor=_name_of("requested_for")),
+        Column("requested_by", label="Ordered by", accessor=_name_of("requested_by")),
         "cost_centre",
         "submitted_at",
     ]
     list_filter = ["cost_centre", "department"]
     inspect_view_enabled = True
+    inspect_view_class = RequestInspectView
+    inspect_view_fields = [
+        "number",
+        "submitted_at",
+        "requested_by",
+        "requested_for",
+        "cost_centre",
+        "department",
+        "business_reason",
+    ]
     # Forms are never reachable (the policy refuses writes) but must be declared.
     form_fields = ["business_reason"]
 

@@ -178,6 +178,21 @@ def request_detail(*, user, request_id) -> ServiceRequest:
     return service_request
 
 
+def request_record(service_request) -> tuple[list, list]:
+    """The request as the system of record holds it, for IT: its items (with
+    whom each is assigned to) and its whole log as (event, internal) pairs,
+    ``internal`` when the requester's page leaves the event out."""
+    items = list(
+        service_request.items.select_related("assigned_to").order_by("line_number")
+    )
+    by_pk = {item.pk: item for item in items}
+    events = list(service_request.events.order_by("sequence"))
+    for event in events:
+        if event.item_id is not None:
+            event.item = by_pk[event.item_id]
+    return items, [(event, event.name in INTERNAL_EVENTS) for event in events]
+
+
 @dataclass(frozen=True)
 class RequestSummary:
     """Where the whole request stands, for the top of its page. ``state`` is

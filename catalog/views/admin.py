@@ -6,8 +6,12 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.models import InspectView
 
 from catalog.selectors.entitlements import catalog_as_seen_by
+from catalog.selectors.people import display_name
+from catalog.selectors.requests import request_record
+from catalog.views.queue import describe
 
 
 def categories_in_explorer(request):
@@ -59,4 +63,30 @@ class CatalogAsUserView(WagtailAdminTemplateMixin, TemplateView):
             context["person"] = person
             context["visible"] = [r for r in rows if r.visible]
             context["hidden"] = [r for r in rows if not r.visible]
+        return context
+
+
+class RequestInspectView(InspectView):
+    """One request in the admin, as the system of record holds it: its people by
+    name, its items and its whole log (IT's internal events included)."""
+
+    template_name = "catalog/admin/request_inspect.html"
+
+    def get_number_display_value(self):
+        return self.object.number
+
+    def get_requested_by_display_value(self):
+        return display_name(self.object.requested_by)
+
+    def get_requested_for_display_value(self):
+        return display_name(self.object.requested_for)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        items, events = request_record(self.object)
+        context["items"] = items
+        context["events"] = [
+            {"event": event, "text": describe(event), "internal": internal}
+            for event, internal in events
+        ]
         return context

@@ -1,0 +1,45 @@
+"""The admin's view of a request: people by name, its items and its whole log."""
+
+import pytest
+
+from catalog.services.fulfilment import item_work_note_add
+from tests.conftest import order
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, db):
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    return client
+
+
+def test_the_request_list_names_people(admin_client, employee, catalog):
+    order(employee, catalog, "password")
+    html = admin_client.get("/admin/requests/").content.decode()
+    name = employee.get_full_name()
+    assert name and html.count(name) >= 2  # for whom, and who ordered it
+    assert f">{employee.username}<" not in html
+
+
+def test_inspecting_a_request_shows_its_items_and_log(admin_client, employee, catalog):
+    service_request = order(employee, catalog, "laptop", "password")
+    laptop = service_request.items.get(line_number=1)
+    item_work_note_add(
+        item_id=laptop.pk,
+        actor=UserFactory(username="root2", is_superuser=True),
+        text="Stock checked.",
+    )
+    response = admin_client.get(f"/admin/requests/inspect/{service_request.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    facts = " ".join(html.split())
+    assert f"<dt>Requested for</dt> <dd> {employee.get_full_name()} </dd>" in facts
+    assert f"<dt>Number</dt> <dd> {service_request.number} </dd>" in facts
+    assert f'href="/queue/items/{laptop.pk}/"' in html
+    assert "New laptop" in html and "Reset a forgotten password" in html
+    # The whole log, the team's internal note included and marked.
+    assert "submitted the request" in html
+    assert "added a work note" in html and "Stock checked." in html
+    assert "queue-badge--internal" in html
