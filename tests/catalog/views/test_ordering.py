@@ -47,7 +47,9 @@ def test_missing_answer_is_shown_next_to_the_field(employee_client, catalog):
     )
     assert response.status_code == 400
     html = response.content.decode()
-    assert "This field is required." in html
+    assert "Choose which model" in html
+    assert "Choose Yes or No for “Move your files?”" in html
+    assert "This field is required." not in html
     assert "You can order at most 3 at once." in html
     assert not BasketLine.objects.exists()
 
@@ -84,7 +86,10 @@ def test_oversized_answer_is_refused(employee_client, catalog):
     page.save_revision().publish()
     response = employee_client.post(add_url(page), {"q_who": "x" * 100_000})
     assert response.status_code == 400
-    assert "at most 50 characters" in response.content.decode()
+    assert (
+        "Keep your answer to 50 characters or fewer (you wrote 100000)"
+        in response.content.decode()
+    )
     assert not BasketLine.objects.exists()
 
 
