@@ -103,6 +103,24 @@ def test_suspended_service_add_shows_a_message(employee_client, catalog):
     assert not BasketLine.objects.exists()
 
 
+def test_messages_are_announced_errors_as_alerts(employee_client, catalog):
+    added = employee_client.post(
+        add_url(catalog["laptop"]), {**LAPTOP_ANSWERS, "quantity": "1"}, follow=True
+    )
+    assert (
+        '<p class="message message--success" role="status">'
+        "New laptop is in your basket.</p>" in added.content.decode()
+    )
+    page = catalog["password"]
+    page.orderable = False
+    page.not_orderable_reason = "Tool upgrade."
+    page.save_revision().publish()
+    refused = employee_client.post(add_url(page), {}, follow=True).content.decode()
+    assert re.search(
+        r'<p class="message message--error" role="alert">[^<]*Tool upgrade', refused
+    )
+
+
 def test_edit_a_line(employee_client, employee, catalog):
     line = basket_line_add(
         user=employee,
