@@ -14,7 +14,7 @@ from catalog.forms import PlainTextMixin
 from catalog.ids import MAX_ID_DIGITS
 from catalog.models import CostCentre
 from catalog.selectors.people import display_name
-from catalog.services.checkout import MAX_REASON_LENGTH
+from catalog.services.checkout import MAX_REASON_LENGTH, REASON_REQUIRED
 from catalog.services.text import NUL_MESSAGE
 
 CHOOSE_FROM_LIST = "Choose a person from the list."
@@ -91,13 +91,20 @@ class CheckoutForm(PlainTextMixin, forms.Form):
         required=False,
         label="Cost centre to charge",
         empty_label="Their department's cost centre",
+        error_messages={"invalid_choice": "Choose a cost centre from the list."},
     )
     business_reason = forms.CharField(
         label="Why is this needed?",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=MAX_REASON_LENGTH,
         help_text="A sentence is enough, e.g. “Joining the sales team on 1 May”.",
-        error_messages={"required": "Tell us briefly why this is needed."},
+        error_messages={
+            "required": REASON_REQUIRED,
+            "max_length": (
+                f"Keep it under {MAX_REASON_LENGTH} characters (you wrote "
+                "%(show_value)d)."
+            ),
+        },
     )
 
     def __init__(self, *args, people, viewer, may_choose: bool, **kwargs):
@@ -202,13 +209,33 @@ class RatingForm(PlainTextMixin, forms.Form):
     )
 
 
+MAX_NOTE_LENGTH = 4000
+
+
 class NoteForm(PlainTextMixin, forms.Form):
     text = forms.CharField(
-        label="Add a comment", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+        label="Add a comment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=MAX_NOTE_LENGTH,
+        error_messages={
+            "required": "Enter your comment",
+            "max_length": (
+                f"Keep your comment under {MAX_NOTE_LENGTH} characters (you wrote "
+                "%(show_value)d)."
+            ),
+        },
     )
 
 
 class RemovalForm(PlainTextMixin, forms.Form):
     reason = forms.CharField(
-        label="Why don't you need it any more?", required=False, max_length=4000
+        label="Why don't you need it any more?",
+        required=False,
+        max_length=MAX_NOTE_LENGTH,
+        error_messages={
+            "max_length": (
+                f"Keep the reason under {MAX_NOTE_LENGTH} characters (you wrote "
+                "%(show_value)d)."
+            ),
+        },
     )

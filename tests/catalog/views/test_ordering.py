@@ -210,9 +210,20 @@ def test_checkout_missing_reason_keeps_the_basket(employee_client, employee, cat
     )
     assert response.status_code == 400
     html = response.content.decode()
-    message = "Tell us briefly why this is needed."
+    message = "Enter why this is needed"
     assert f'<a href="#id_business_reason">{message}</a>' in html
-    assert f'<p class="field__error">{message}</p>' in html
+    assert (
+        '<p class="field__error" id="id_business_reason_error">'
+        f'<span class="visually-hidden">Error:</span> {message}</p>'
+    ) in html
+    textarea = re.search(r'<textarea name="business_reason"[^>]*>', html).group()
+    assert 'aria-invalid="true"' in textarea
+    assert (
+        'aria-describedby="id_business_reason_helptext id_business_reason_error"'
+        in textarea
+    )
+    assert 'id="id_business_reason_helptext"' in html
+    assert "<title>Error: Check out · IT Services</title>" in html
     assert not ServiceRequest.objects.exists()
     assert Basket.objects.get().status == Basket.Status.OPEN
 
@@ -563,8 +574,17 @@ def test_ordering_for_someone_outside_the_team_is_refused_at_the_field(
         "You can order for the people who report to you. Choose one of them, or "
         "yourself."
     )
-    assert f'<a href="#id_requested_for">{message}</a>' in html
-    assert f'<p class="field__error">{message}</p>' in html
+    assert f'<a href="#id_requested_for_0">{message}</a>' in html
+    assert 'id="id_requested_for_0"' in html
+    assert re.search(
+        r'<fieldset class="choice-group" aria-describedby="'
+        r'id_requested_for_helptext id_requested_for_error">',
+        html,
+    )
+    assert (
+        '<p class="field__error" id="id_requested_for_error">'
+        f'<span class="visually-hidden">Error:</span> {message}</p>'
+    ) in html
     assert not ServiceRequest.objects.exists()
 
 
