@@ -244,6 +244,26 @@ def test_logout(employee_client, catalog):
     assert employee_client.get("/services/").status_code == 302
 
 
+def test_logout_says_so_on_the_login_page(employee_client, catalog):
+    response = employee_client.post("/accounts/logout/", follow=True)
+    assert response.redirect_chain == [("/accounts/login/", 302)]
+    assert (
+        '<p class="message message--success" role="status">You have logged out.</p>'
+        in response.content.decode()
+    )
+
+
+def test_logout_address_opened_directly_offers_the_button(employee_client, catalog):
+    response = employee_client.get("/accounts/logout/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h1>Log out of IT Services?</h1>" in html
+    assert '<form method="post" action="/accounts/logout/">' in html
+    assert '<button class="button button--wide" type="submit">Log out</button>' in html
+    # Still logged in: a GET logs nobody out.
+    assert employee_client.get("/services/").status_code == 200
+
+
 def _add_services(category, n, start=0):
     for i in range(start, start + n):
         service_page(category, f"Extra service {i}", one_off_price=Decimal(i))
