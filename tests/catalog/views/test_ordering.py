@@ -314,6 +314,46 @@ def test_my_requests_lists_only_mine(
     assert mine.number in html and theirs.number not in html
 
 
+def test_my_requests_says_no_charge_not_zero(employee_client, employee, catalog):
+    order(employee, catalog, "password")
+    order(employee, catalog, "laptop")
+    html = employee_client.get("/requests/").content.decode()
+    cells = re.findall(r'<td class="num">([^<]*)</td>', html)
+    # Newest first: the laptop (€1,200 and €15 a month), then the password reset.
+    assert cells == ["€1,200", "€15", "No charge", "No charge"]
+    assert "€0" not in html
+
+
+def test_change_answers_only_where_there_is_something_to_change(
+    employee_client, employee, catalog
+):
+    basket_line_add(
+        user=employee,
+        service_id=catalog["laptop"].pk,
+        data={**LAPTOP_ANSWERS, "quantity": "1"},
+    )
+    password = basket_line_add(
+        user=employee, service_id=catalog["password"].pk, data={}
+    )
+    html = employee_client.get("/basket/").content.decode()
+    assert html.count(">Change answers</a>") == 1
+    assert f"/basket/lines/{password.pk}/edit/" not in html
+    assert "<dt>One-off</dt><dd>€1,200</dd>" in html
+
+
+def test_a_quantity_without_questions_offers_change_how_many(
+    employee_client, employee, catalog
+):
+    monitor = catalog["password"]
+    monitor.max_quantity = 4
+    monitor.save_revision().publish()
+    line = basket_line_add(user=employee, service_id=monitor.pk, data={"quantity": "2"})
+    html = employee_client.get("/basket/").content.decode()
+    assert f'href="/basket/lines/{line.pk}/edit/">Change how many</a>' in html
+    assert "Change answers" not in html
+    assert "<dt>One-off</dt><dd>No charge</dd>" in html
+
+
 def test_someone_elses_request_is_404(employee_client, finance_londoner, catalog):
     theirs = order(finance_londoner, catalog, "password")
     assert employee_client.get(f"/requests/{theirs.pk}/").status_code == 404
