@@ -111,6 +111,46 @@ def test_suspended_service_explains_why(employee_client, catalog):
     assert "being upgraded until Monday" in response.content.decode()
 
 
+STEPS = {
+    "type": "steps",
+    "value": {
+        "heading": "What happens next",
+        "steps": ["You order it here and tell us what you need."],
+    },
+}
+INTRO = {"type": "paragraph", "value": "<p>A new password by e-mail.</p>"}
+
+
+def test_suspended_service_hides_its_ordering_steps(employee_client, catalog):
+    page = catalog["password"]
+    page.description = [INTRO, STEPS]
+    page.save_revision().publish()
+    url = "/services/access/reset-a-forgotten-password/"
+    html = employee_client.get(url).content.decode()
+    assert "You order it here" in html and "A new password by e-mail." in html
+    page.orderable = False
+    page.not_orderable_reason = "Tool upgrade."
+    page.save_revision().publish()
+    html = employee_client.get(url).content.decode()
+    assert "You order it here" not in html
+    assert "What happens next" not in html
+    assert "A new password by e-mail." in html
+
+
+def test_suspended_service_with_only_steps_has_no_empty_section(
+    employee_client, catalog
+):
+    page = catalog["password"]
+    page.description = [STEPS]
+    page.orderable = False
+    page.not_orderable_reason = "Tool upgrade."
+    page.save_revision().publish()
+    html = employee_client.get(
+        "/services/access/reset-a-forgotten-password/"
+    ).content.decode()
+    assert "<h2>What you get</h2>" not in html
+
+
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
