@@ -216,6 +216,40 @@ def test_search_that_finds_nothing_is_recorded_for_editors(employee_client, cata
     assert Query.get("teleporter").hits == 2
 
 
+def test_search_that_finds_nothing_links_to_asking_it(employee_client, catalog):
+    ask = service_page(
+        catalog["access"],
+        "Something else",
+        request_form=[
+            {
+                "type": "long_text",
+                "id": "need",
+                "value": {"label": "What do you need?", "required": True},
+            }
+        ],
+    )
+    html = employee_client.get("/services/", {"q": "teleporter"}).content.decode()
+    assert (
+        f'<a class="button" href="{ask.url}">Ask IT for something not in the '
+        "catalog</a>" in html
+    )
+    found = employee_client.get("/services/", {"q": "laptop"}).content.decode()
+    assert "Ask IT for something not in the catalog" not in found
+
+
+def test_no_ask_it_link_without_such_a_service(employee_client, catalog):
+    html = employee_client.get("/services/", {"q": "teleporter"}).content.decode()
+    assert "Nothing found for" in html
+    assert "Ask IT for something" not in html
+
+
+def test_listing_lets_keyboard_users_skip_the_filters(employee_client, catalog):
+    html = employee_client.get("/services/", {"q": "laptop"}).content.decode()
+    skip = html.index('<a class="skip-to-results" href="#results">Skip to results</a>')
+    assert skip < html.index('class="filters"')
+    assert '<section class="listing__results" id="results" tabindex="-1"' in html
+
+
 def test_later_pages_of_a_search_are_not_counted_again(
     employee_client, catalog, settings
 ):
