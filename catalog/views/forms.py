@@ -116,6 +116,19 @@ class CheckoutForm(PlainTextMixin, forms.Form):
             # Only ever for themselves: nothing to choose.
             field.widget = forms.HiddenInput()
 
+    def name_default_cost_centre(self, cost_centre, *, for_themselves: bool) -> None:
+        """Say which cost centre "the default" is: the recipient's department's,
+        by code and name (or that there is none, so one must be chosen)."""
+        if cost_centre is None:
+            label = "Choose a cost centre"
+        else:
+            whose = "Your" if for_themselves else "Their"
+            label = (
+                f"{whose} department's cost centre: {cost_centre.code} "
+                f"{cost_centre.name}"
+            )
+        self.fields["cost_centre"].empty_label = label
+
     def hidden_errors_as_stale(self) -> bool:
         """Errors in the hidden fields (a page kept open too long, or altered)
         mean nothing a person can correct in a field: replace them with one

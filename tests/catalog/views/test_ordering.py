@@ -590,7 +590,11 @@ def test_someone_who_orders_only_for_themselves_has_no_picker(client, org, catal
     assert radios(html) == []
     assert "Find a person" not in html
     assert f'<input type="hidden" name="requested_for" value="{employee.pk}"' in html
-    assert "Charged to <strong>CC-2100 Sales</strong>, Emma Evans's department" in html
+    # Ordering for themselves: "your", and the cost centre by code and name.
+    assert (
+        "Charged to <strong>CC-2100 Sales</strong>, your department's cost centre."
+        in html
+    )
     assert "needs its owner's approval" in html
 
 
@@ -649,5 +653,6 @@ def test_the_chosen_person_stays_chosen_after_an_error(client, org, catalog):
         (org["junior"].pk, False),
     ]
     # The charge follows the chosen person.
-    assert "Emma Evans's department" in html
+    assert "Emma Evans's department's cost centre." in html
+    assert "Their department&#x27;s cost centre: CC-2100 Sales</option>" in html
     assert not ServiceRequest.objects.exists()
