@@ -8,7 +8,7 @@ import pytest
 from catalog.models import CostCentre
 from catalog.services.basket import basket_line_add
 from tests.conftest import LAPTOP_ANSWERS
-from tests.factories import UserFactory
+from tests.factories import UserFactory, service_page
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +119,18 @@ def test_someone_without_a_department_is_asked_to_choose(client, catalog):
     assert "has no department to charge: choose a cost centre below." in html
     # Who approves depends on the cost centre: nothing is promised yet.
     assert outlooks(html) == ["Usually ready the same working day."]
+
+
+def test_checkout_queries_do_not_grow_with_the_lines(
+    client, basket, catalog, django_assert_max_num_queries
+):
+    client.force_login(basket)
+    with django_assert_max_num_queries(16) as two:
+        assert client.get("/checkout/").status_code == 200
+    for n in range(4):
+        page = service_page(
+            catalog["computers"], f"Extra {n}", requires_approval=n % 2 == 0
+        )
+        basket_line_add(user=basket, service_id=page.pk, data={})
+    with django_assert_max_num_queries(len(two.captured_queries)):
+        assert client.get("/checkout/").status_code == 200
