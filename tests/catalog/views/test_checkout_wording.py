@@ -50,6 +50,8 @@ def test_checkout_names_the_cost_centre_and_the_approvers(client, basket):
         "CC-2100 Sales</option>" in html
     )
     assert "Their department&#x27;s cost centre" not in html
+    # She orders only for herself: no hint about finding someone else.
+    assert "Find them above" not in html
     assert (
         "Charged to <strong>CC-2100 Sales</strong>, your department's cost "
         "centre." in html
