@@ -43,9 +43,14 @@ def test_empty_request_form_leads_to_each_field(page, login):
     group = page.get_by_role("group", name="Can you still get to your files?")
     expect(group).to_have_attribute("aria-describedby", re.compile(r"_error$"))
 
-    # The red bar and border are there for every field with an error.
+    # The red bar, and a red border on what is typed in, for every field with an
+    # error; red rings on the radio buttons.
+    red = "rgb(180, 35, 24)"
     for field in page.locator(".field--error").all():
-        assert field.evaluate("e => getComputedStyle(e).borderLeftStyle") == "solid"
+        assert field.evaluate("e => getComputedStyle(e).borderLeftColor") == red
+    assert what_happened.evaluate("e => getComputedStyle(e).borderTopColor") == red
+    radio = page.get_by_role("radio", name="No")
+    assert radio.evaluate("e => getComputedStyle(e).outlineColor") == red
 
 
 def test_without_javascript_the_summary_is_a_list_of_links(browser, demo, base_url):
