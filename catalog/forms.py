@@ -13,6 +13,15 @@ from catalog.services.text import NUL_MESSAGE
 
 FIELD_PREFIX = "q_"
 YES_NO_CHOICES = [("yes", "Yes"), ("no", "No")]
+QUESTION_TYPES = {
+    "short_text",
+    "long_text",
+    "single_choice",
+    "multiple_choice",
+    "number",
+    "date",
+    "yes_no",
+}
 
 
 @dataclass(frozen=True)
@@ -52,11 +61,54 @@ def _not_in_past(value):
         raise forms.ValidationError("Choose today or a later date.")
 
 
+def label_in_sentence(label: str) -> str:
+    """A question's label as part of a sentence: "Which model?" → "which model".
+    A label that starts with an abbreviation ("VPN access") keeps its capitals."""
+    text = label.strip().rstrip("?:.").strip()
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def _error_messages(block_type: str, label: str) -> dict[str, str]:
+    """What to do, in the words of the question, for each way an answer can be
+    wrong (Django's own messages say what is wrong, not what to do)."""
+    what = label_in_sentence(label)
+    choose = f"Choose {what}"
+    if block_type == "yes_no":
+        choose = f"Choose Yes or No for “{label}”"
+    messages = {
+        "short_text": {"required": f"Enter {what}"},
+        "long_text": {"required": f"Enter {what}"},
+        "single_choice": {"required": choose, "invalid_choice": choose},
+        "multiple_choice": {"required": choose, "invalid_choice": choose},
+        "yes_no": {"required": choose, "invalid_choice": choose},
+        "number": {
+            "required": f"Enter {what}",
+            "invalid": f"Enter {what} as a whole number",
+            "min_value": f"Enter {what}: %(limit_value)s or more",
+            "max_value": f"Enter {what}: %(limit_value)s or fewer",
+        },
+        "date": {
+            "required": f"Enter a date for “{label}”",
+            "invalid": f"Enter a date for “{label}”, e.g. 2027-08-01",
+        },
+    }[block_type]
+    messages["max_length"] = (
+        "Keep your answer to %(limit_value)d characters or fewer (you wrote "
+        "%(show_value)d)"
+    )
+    return messages
+
+
 def _field_for(block_type: str, spec) -> forms.Field:
+    if block_type not in QUESTION_TYPES:
+        raise ValueError(f"Unknown question type {block_type!r}")
     common = {
         "label": spec["label"],
         "help_text": spec.get("help_text") or "",
         "required": bool(spec.get("required")),
+        "error_messages": _error_messages(block_type, spec["label"]),
     }
     if block_type == "short_text":
         return forms.CharField(max_length=spec.get("max_length") or 200, **common)
@@ -90,11 +142,7 @@ def _field_for(block_type: str, spec) -> forms.Field:
             validators=validators,
             **common,
         )
-    if block_type == "yes_no":
-        return forms.ChoiceField(
-            choices=YES_NO_CHOICES, widget=forms.RadioSelect, **common
-        )
-    raise ValueError(f"Unknown question type {block_type!r}")
+    return forms.ChoiceField(choices=YES_NO_CHOICES, widget=forms.RadioSelect, **common)
 
 
 class PlainTextMixin:

@@ -233,6 +233,9 @@ WAGTAIL_FINISH_WORKFLOW_ACTION = "catalog.workflows.publish_approved"
 # The portal
 CATALOG_CURRENCY = os.environ.get("CATALOG_CURRENCY", "EUR")
 CATALOG_PAGE_SIZE = 12
+# The service for anything not in the catalog (one free-text question): a
+# search that finds nothing links to it. Its page's slug; no link without one.
+CATALOG_ASK_IT_SLUG = os.environ.get("CATALOG_ASK_IT_SLUG", "something-else")
 # Keys the request log's hashes (HMAC-SHA256) so that write access to the database
 # is not enough to forge or recompute it; empty means plain SHA-256. Introduce it
 # as docs/security.md says, and never change or lose it.

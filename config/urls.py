@@ -10,6 +10,7 @@ from wagtail.urls import serve_pattern
 
 from home.forms import PortalAuthenticationForm
 from home.serve import serve
+from home.views import LogoutView
 
 urlpatterns = [
     path(
@@ -17,7 +18,7 @@ urlpatterns = [
         auth_views.LoginView.as_view(authentication_form=PortalAuthenticationForm),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("", include("catalog.urls")),

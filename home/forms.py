@@ -13,6 +13,13 @@ class PortalAuthenticationForm(AuthenticationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["username"].widget.attrs.update(
-            {"autocomplete": "username", "autofocus": True}
-        )
+        username, password = self.fields["username"], self.fields["password"]
+        username.error_messages["required"] = "Enter your username"
+        password.error_messages["required"] = "Enter your password"
+        username.widget.attrs["autocomplete"] = "username"
+        if self.is_bound:
+            # Django's form puts focus on the username; one that came back with
+            # errors gives it to its error summary instead.
+            username.widget.attrs.pop("autofocus", None)
+        else:
+            username.widget.attrs["autofocus"] = True

@@ -695,6 +695,22 @@ SERVICES = [
         group="Workplace hardware",
         approval=True,
     ),
+    # The catalog's answer when nothing fits (linked from a search that finds
+    # nothing, by its slug: settings.CATALOG_ASK_IT_SLUG). Last, so the order
+    # of the services before it stays as it was.
+    dict(
+        category="people",
+        title="Something else",
+        summary="Ask IT for something not in the catalog.",
+        aka="other, not listed, can't find, help, question",
+        price=D("0"),
+        days=2,
+        level="Standard",
+        group="Identity and access",
+        who="Anyone who needs something from IT that isn't in the catalog.",
+        provide="What you need, in your own words.",
+        questions=[("long_text", "What do you need?", {})],
+    ),
 ]
 
 DEMO_PASSWORD = "portal-demo"

@@ -191,6 +191,8 @@ POPULARITY = {
     "Someone is leaving": 1.5,
     "Meeting-room video kit": 0.2,
     "Room booking display": 0.2,
+    # Free-text requests, which no figure in the reports can group.
+    "Something else": 0,
 }
 # Month factors for seasonal services (applied on top of popularity).
 SEASONAL = {

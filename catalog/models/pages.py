@@ -347,6 +347,15 @@ class ServicePage(RememberedRestrictionsMixin, UncachedPreviewMixin, Page):
             raise ValidationError(errors)
 
     @property
+    def description_shown(self) -> list:
+        """The description as the service page shows it: while the service
+        can't be ordered, its steps ("1. You order it here…") describe what
+        nobody can do, so they go."""
+        if self.orderable:
+            return list(self.description)
+        return [block for block in self.description if block.block_type != "steps"]
+
+    @property
     def delivery_text(self) -> str:
         if self.delivery_days == 0:
             return "Usually ready the same working day"

@@ -194,3 +194,97 @@ def substitute_candidates(*, user, query: str, chosen_id: int | None = None) -> 
         if chosen is not None:
             found.insert(0, chosen)
     return found
+
+
+@dataclass(frozen=True)
+class Approver:
+    """One approval an item needs, in the customer's words: who (empty when
+    nobody could be named and IT will decide) and in which role."""
+
+    name: str
+    role: str
+
+
+APPROVER_ROLES = {
+    ApprovalStep.Kind.MANAGER: "manager",
+    ApprovalStep.Kind.COST_CENTRE: "cost centre owner",
+}
+
+
+def approvers_of_steps(steps) -> list[Approver]:
+    """The approvals of a submitted item, from its steps in order (with their
+    ``approver`` loaded)."""
+    return [
+        Approver(
+            name=display_name(step.approver) if step.approver_id else "",
+            role=APPROVER_ROLES[step.kind],
+        )
+        for step in steps
+    ]
+
+
+def approvers_planned(*, user, recipient, cost_centre, rows) -> list[list[Approver]]:
+    """The approvals each basket line (``rows``: the checkout's ``LineReview``s)
+    would need if ``user`` submitted it now for ``recipient``, charged to
+    ``cost_centre``: the approval service's own plan, so the page and the
+    request it creates agree."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from catalog.services.approvals import approval_plans
+
+    items = [
+        RequestItem(
+            quantity=row.line.quantity,
+            one_off_price=row.one_off_price,
+            monthly_price=row.monthly_price,
+            requires_approval=row.line.service.requires_approval,
+        )
+        for row in rows
+    ]
+    plans = approval_plans(
+        requested_by=user,
+        requested_for=recipient,
+        cost_centre=cost_centre,
+        items=items,
+        currency=settings.CATALOG_CURRENCY,
+    )
+    ids = {step.approver_id for plan in plans for step in plan if step.approver_id}
+    names = {
+        person.pk: display_name(person)
+        for person in get_user_model().objects.filter(pk__in=ids)
+    }
+    return [
+        [
+            Approver(
+                name=names.get(step.approver_id, ""), role=APPROVER_ROLES[step.kind]
+            )
+            for step in plan
+        ]
+        for plan in plans
+    ]
+
+
+def submitted_items_outlook(service_request) -> list[tuple]:
+    """(item, approvers, usual delivery) for each item of a request loaded by
+    ``catalog.selectors.requests.request_detail`` (its ``steps`` with their
+    approvers): the confirmation page's version of the checkout's outlook. The
+    delivery time is the service's, as its page shows it; none for a service
+    since deleted. One query."""
+    from catalog.models import ServicePage
+
+    items = list(service_request.items.all())
+    pages = ServicePage.objects.filter(
+        pk__in={item.service_id for item in items if item.service_id}
+    ).only("delivery_days")
+    delivery = {page.pk: page.delivery_text for page in pages}
+    return [
+        (
+            item,
+            approvers_of_steps(
+                s for s in service_request.steps if s.item_id == item.pk
+            ),
+            delivery.get(item.service_id, ""),
+        )
+        for item in items
+    ]

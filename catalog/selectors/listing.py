@@ -130,6 +130,15 @@ def _whole_number(value: str) -> int | None:
     return None
 
 
+def ask_it_service(visible) -> ServicePage | None:
+    """The service for anything not in the catalog, among ``visible`` (see
+    ``settings.CATALOG_ASK_IT_SLUG``), if the person may order it."""
+    slug = settings.CATALOG_ASK_IT_SLUG
+    if not slug:
+        return None
+    return visible.filter(slug=slug, orderable=True).first()
+
+
 def service_listing(*, user, params, category: CategoryPage | None = None) -> dict:
     """The filtered, searched, sorted and paginated list of services for a person."""
     visible = _listed(user=user)
@@ -162,7 +171,9 @@ def service_listing(*, user, params, category: CategoryPage | None = None) -> di
     _with_categories(page_obj.object_list, categories)
     _with_categories(promoted, categories)
     promoted_ids = {p.pk for p in promoted}
+    nothing_found = not paginator.count and not promoted
     return {
+        "ask_it": ask_it_service(visible) if nothing_found else None,
         "filter": filterset,
         "services": page_obj.object_list,
         "page_obj": page_obj,

@@ -32,6 +32,9 @@ from catalog.services.notifications import notify_after_commit
 from catalog.services.request_log import events_append, request_snapshot
 
 MAX_REASON_LENGTH = 2000
+# Said by the checkout form for an empty box and by request_submit for one of
+# only spaces: the same words either way.
+REASON_REQUIRED = "Enter why this is needed"
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def _clean_details(*, user, requested_for, cost_centre, business_reason):
         errors["cost_centre"] = ["That cost centre is closed; choose another."]
     reason = (business_reason or "").strip()
     if not reason:
-        errors["business_reason"] = ["Tell us briefly why this is needed."]
+        errors["business_reason"] = [REASON_REQUIRED]
     elif len(reason) > MAX_REASON_LENGTH:
         errors["business_reason"] = [
             f"Keep it under {MAX_REASON_LENGTH} characters (you wrote {len(reason)})."

@@ -9,6 +9,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 register = template.Library()
 
 SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "CHF": "CHF "}
+NO_CHARGE = "No charge"
 
 
 @register.filter
@@ -21,6 +22,16 @@ def money(value, currency=None):
     if amount == amount.to_integral_value():
         return f"{symbol}{intcomma(int(amount))}"
     return f"{symbol}{intcomma(f'{amount:.2f}')}"
+
+
+@register.filter
+def charge(value, currency=None):
+    """What a person pays, in their words: `0` → `No charge`, else as `money`.
+    For people's own pages (basket, checkout, requests, approvals); reports keep
+    `money`, where a column of figures reads €0."""
+    if value is not None and value != "" and Decimal(value) == 0:
+        return NO_CHARGE
+    return money(value, currency)
 
 
 @register.inclusion_tag("includes/price.html")

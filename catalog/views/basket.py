@@ -16,6 +16,7 @@ from catalog.exceptions import (
 from catalog.forms import RequestForm, initial_from_answers
 from catalog.ids import parse_id
 from catalog.permissions import can_order_on_behalf
+from catalog.selectors.approvals import approvers_planned, submitted_items_outlook
 from catalog.selectors.basket import basket_line_for, basket_review
 from catalog.selectors.entitlements import visible_services
 from catalog.selectors.requests import (
@@ -178,17 +179,36 @@ def _checkout_page(request, form, *, query, form_options=None, status=200):
         form.data["basket"] = review.basket.pk
         form.data["for_q"] = query
         recipient = form.cleaned_data.get("requested_for") or request.user
+    recipient_cost_centre = default_cost_centre(recipient)
+    form.name_default_cost_centre(
+        recipient_cost_centre, for_themselves=recipient.pk == request.user.pk
+    )
+    charged = (
+        form.cleaned_data.get("cost_centre") if form.is_bound else None
+    ) or recipient_cost_centre
+    approvers = (
+        approvers_planned(
+            user=request.user,
+            recipient=recipient,
+            cost_centre=charged,
+            rows=review.lines,
+        )
+        if charged is not None
+        else [None] * len(review.lines)
+    )
     return render(
         request,
         "catalog/checkout.html",
         {
             "review": review,
+            "lines": list(zip(review.lines, approvers, strict=True)),
             "form": form,
             "may_choose": can_order_on_behalf(request.user),
             "stale": stale,
             "for_q": query,
             "recipient": recipient,
-            "recipient_cost_centre": default_cost_centre(recipient),
+            "recipient_cost_centre": recipient_cost_centre,
+            "charged": charged,
         },
         status=status,
     )
@@ -197,5 +217,10 @@ def _checkout_page(request, form, *, query, form_options=None, status=200):
 def request_submitted(request, request_id: int):
     service_request = request_detail(user=request.user, request_id=request_id)
     return render(
-        request, "catalog/request_submitted.html", {"service_request": service_request}
+        request,
+        "catalog/request_submitted.html",
+        {
+            "service_request": service_request,
+            "items": submitted_items_outlook(service_request),
+        },
     )

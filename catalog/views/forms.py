@@ -14,7 +14,7 @@ from catalog.forms import PlainTextMixin
 from catalog.ids import MAX_ID_DIGITS
 from catalog.models import CostCentre
 from catalog.selectors.people import display_name
-from catalog.services.checkout import MAX_REASON_LENGTH
+from catalog.services.checkout import MAX_REASON_LENGTH, REASON_REQUIRED
 from catalog.services.text import NUL_MESSAGE
 
 CHOOSE_FROM_LIST = "Choose a person from the list."
@@ -91,13 +91,20 @@ class CheckoutForm(PlainTextMixin, forms.Form):
         required=False,
         label="Cost centre to charge",
         empty_label="Their department's cost centre",
+        error_messages={"invalid_choice": "Choose a cost centre from the list."},
     )
     business_reason = forms.CharField(
         label="Why is this needed?",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=MAX_REASON_LENGTH,
         help_text="A sentence is enough, e.g. “Joining the sales team on 1 May”.",
-        error_messages={"required": "Tell us briefly why this is needed."},
+        error_messages={
+            "required": REASON_REQUIRED,
+            "max_length": (
+                f"Keep it under {MAX_REASON_LENGTH} characters (you wrote "
+                "%(show_value)d)."
+            ),
+        },
     )
 
     def __init__(self, *args, people, viewer, may_choose: bool, **kwargs):
@@ -108,6 +115,19 @@ class CheckoutForm(PlainTextMixin, forms.Form):
         else:
             # Only ever for themselves: nothing to choose.
             field.widget = forms.HiddenInput()
+
+    def name_default_cost_centre(self, cost_centre, *, for_themselves: bool) -> None:
+        """Say which cost centre "the default" is: the recipient's department's,
+        by code and name (or that there is none, so one must be chosen)."""
+        if cost_centre is None:
+            label = "Choose a cost centre"
+        else:
+            whose = "Your" if for_themselves else "Their"
+            label = (
+                f"{whose} department's cost centre: {cost_centre.code} "
+                f"{cost_centre.name}"
+            )
+        self.fields["cost_centre"].empty_label = label
 
     def hidden_errors_as_stale(self) -> bool:
         """Errors in the hidden fields (a page kept open too long, or altered)
@@ -202,13 +222,33 @@ class RatingForm(PlainTextMixin, forms.Form):
     )
 
 
+MAX_NOTE_LENGTH = 4000
+
+
 class NoteForm(PlainTextMixin, forms.Form):
     text = forms.CharField(
-        label="Add a comment", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+        label="Add a comment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=MAX_NOTE_LENGTH,
+        error_messages={
+            "required": "Enter your comment",
+            "max_length": (
+                f"Keep your comment under {MAX_NOTE_LENGTH} characters (you wrote "
+                "%(show_value)d)."
+            ),
+        },
     )
 
 
 class RemovalForm(PlainTextMixin, forms.Form):
     reason = forms.CharField(
-        label="Why don't you need it any more?", required=False, max_length=4000
+        label="Why don't you need it any more?",
+        required=False,
+        max_length=MAX_NOTE_LENGTH,
+        error_messages={
+            "max_length": (
+                f"Keep the reason under {MAX_NOTE_LENGTH} characters (you wrote "
+                "%(show_value)d)."
+            ),
+        },
     )

@@ -267,7 +267,7 @@ class QueueItemView(TemplateView):
             work=self.work,
             item=self.work.item,
             forms=self.forms(),
-            errors=error_summary(self.bound_form),
+            bound_form=self.bound_form,
             targets={
                 name: hours_text(getattr(self.work.item, f"{name}_target_hours"))
                 for name in (

@@ -91,18 +91,38 @@ def item_cancel_view(request, item_id: int):
     return redirect("catalog:request_detail", request_id=item.request_id)
 
 
+def _removal_form(item_id: int, data=None) -> RemovalForm:
+    # One form per held service on the page: ids of their own.
+    return RemovalForm(data, auto_id=f"id_remove{item_id}_%s")
+
+
 def my_services(request):
+    return _my_services_page(request)
+
+
+def _my_services_page(request, *, bound: tuple[int, RemovalForm] | None = None):
+    """The page, with ``bound`` (a removal form that came back with errors) in
+    its held service's row."""
+    items = list(held_services(user=request.user))
+    for item in items:
+        if bound is not None and bound[0] == item.pk:
+            item.removal_form = bound[1]
+        else:
+            item.removal_form = _removal_form(item.pk)
     return render(
         request,
         "catalog/my_services.html",
-        {"items": held_services(user=request.user), "form": RemovalForm()},
+        {"items": items, "error_form": bound[1] if bound else None},
+        status=400 if bound else 200,
     )
 
 
 @require_POST
 def my_service_remove(request, item_id: int):
-    form = RemovalForm(request.POST)
+    form = _removal_form(item_id, request.POST)
     if not form.is_valid():
+        if any(item.pk == item_id for item in held_services(user=request.user)):
+            return _my_services_page(request, bound=(item_id, form))
         for error in form.errors.get("reason", []):
             messages.error(request, error)
         return redirect("catalog:my_services")

@@ -163,9 +163,7 @@ def test_manager_finds_a_report_by_name_at_checkout(page, login, screenshot):
     page.get_by_label("Emma Evans").check()
     page.get_by_role("button", name="Submit request").click()
     # The reason was missing: Emma stays chosen, and the charge follows her.
-    expect(page.locator(".error-summary")).to_contain_text(
-        "Tell us briefly why this is needed."
-    )
+    expect(page.locator(".error-summary")).to_contain_text("Enter why this is needed")
     expect(page.get_by_label("Emma Evans")).to_be_checked()
     expect(page.locator(".charge-note")).to_contain_text(
         "Charged to CC-2100 Sales, Emma Evans's department"

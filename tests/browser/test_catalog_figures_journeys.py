@@ -115,8 +115,9 @@ def test_executive_asks_to_suspend_a_rarely_requested_service(
     summary.get_by_role("link").click()
     field = card.locator('input[aria-invalid="true"]')
     expect(field).to_have_count(1)
+    # "Error:" is read out before the message; it is hidden from sight.
     expect(card.locator(".field__error")).to_have_text(
-        "Say why it can't be ordered: customers will read this."
+        "Error: Say why it can't be ordered: customers will read this."
     )
     screenshot(page, "cf5-suspend-needs-a-reason")
 

@@ -37,6 +37,18 @@ def test_demo_builds_a_realistic_catalog(settings):
     )
 
 
+def test_demo_has_a_service_for_anything_not_in_the_catalog(settings):
+    settings.DEBUG = True
+    call_command("load_demo")
+    ask = ServicePage.objects.live().get(slug=settings.CATALOG_ASK_IT_SLUG)
+    assert ask.title == "Something else"
+    assert ask.orderable
+    [(_, question)] = ask.request_questions
+    assert question.block_type == "long_text"
+    assert question.value["label"] == "What do you need?"
+    assert question.value["required"] is True
+
+
 def test_demo_people_are_in_the_roles_the_migration_created(settings):
     settings.DEBUG = True
     call_command("load_demo")

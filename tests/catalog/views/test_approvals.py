@@ -246,7 +246,11 @@ def test_decline_without_a_reason_is_refused_next_to_the_field(
     html = response.content.decode()
     message = "Say why you are not approving it, so they know what to do."
     assert f'<a href="#id_step-{step.pk}-note">{message}</a>' in html
-    assert f'id="id_step-{step.pk}-note-error">{message}</p>' in html
+    assert (
+        f'<p class="field__error" id="id_step-{step.pk}-note_error">'
+        f'<span class="visually-hidden">Error:</span> {message}</p>'
+    ) in html
+    assert f'aria-describedby="id_step-{step.pk}-note_error"' in html
     step.refresh_from_db()
     assert step.status == "pending"
     assert RequestEvent.objects.count() == events
@@ -491,8 +495,15 @@ def test_bad_substitutes_are_refused_next_to_their_field(
     response = add_substitute(client, chosen, starts_on, ends_on)
     assert response.status_code == 400
     html = response.content.decode()
-    assert f'<a href="#id_{field}">{message}</a>' in html
-    assert f'<p class="field__error">{message}</p>' in html
+    # Nobody is offered until searched for: the summary links to the box
+    # around the question.
+    anchor = "id_substitute_field" if field == "substitute" else f"id_{field}"
+    assert f'<a href="#{anchor}">{message}</a>' in html
+    assert f'id="{anchor}"' in html
+    assert (
+        f'<p class="field__error" id="id_{field}_error">'
+        f'<span class="visually-hidden">Error:</span> {message}</p>'
+    ) in html
     assert ApprovalDelegation.objects.count() == 1
 
 

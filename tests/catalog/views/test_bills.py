@@ -317,7 +317,8 @@ def test_months_that_cant_be_billed(client, october, month, status, message):
         # under the field.
         assert 'class="error-summary"' in page
         assert '<a href="#id_month">' in page
-        assert '<p class="field__error">' in page
+        assert '<p class="field__error" id="id_month_error">' in page
+        assert 'aria-describedby="id_month_helptext id_month_error"' in page
 
 
 def test_unknown_export_format_is_not_found(client, october):

@@ -376,6 +376,7 @@ def test_bad_input_gets_a_message_or_a_clean_refusal(
         page = response.content.decode()
         assert 'class="error-summary"' in page
         assert 'class="field__error"' in page
+        assert "<title>Error: " in page
 
 
 @pytest.mark.parametrize(

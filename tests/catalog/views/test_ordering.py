@@ -47,7 +47,9 @@ def test_missing_answer_is_shown_next_to_the_field(employee_client, catalog):
     )
     assert response.status_code == 400
     html = response.content.decode()
-    assert "This field is required." in html
+    assert "Choose which model" in html
+    assert "Choose Yes or No for “Move your files?”" in html
+    assert "This field is required." not in html
     assert "You can order at most 3 at once." in html
     assert not BasketLine.objects.exists()
 
@@ -84,7 +86,10 @@ def test_oversized_answer_is_refused(employee_client, catalog):
     page.save_revision().publish()
     response = employee_client.post(add_url(page), {"q_who": "x" * 100_000})
     assert response.status_code == 400
-    assert "at most 50 characters" in response.content.decode()
+    assert (
+        "Keep your answer to 50 characters or fewer (you wrote 100000)"
+        in response.content.decode()
+    )
     assert not BasketLine.objects.exists()
 
 
@@ -96,6 +101,24 @@ def test_suspended_service_add_shows_a_message(employee_client, catalog):
     response = employee_client.post(add_url(page), {}, follow=True)
     assert "Tool upgrade." in response.content.decode()
     assert not BasketLine.objects.exists()
+
+
+def test_messages_are_announced_errors_as_alerts(employee_client, catalog):
+    added = employee_client.post(
+        add_url(catalog["laptop"]), {**LAPTOP_ANSWERS, "quantity": "1"}, follow=True
+    )
+    assert (
+        '<p class="message message--success" role="status">'
+        "New laptop is in your basket.</p>" in added.content.decode()
+    )
+    page = catalog["password"]
+    page.orderable = False
+    page.not_orderable_reason = "Tool upgrade."
+    page.save_revision().publish()
+    refused = employee_client.post(add_url(page), {}, follow=True).content.decode()
+    assert re.search(
+        r'<p class="message message--error" role="alert">[^<]*Tool upgrade', refused
+    )
 
 
 def test_edit_a_line(employee_client, employee, catalog):
@@ -187,9 +210,20 @@ def test_checkout_missing_reason_keeps_the_basket(employee_client, employee, cat
     )
     assert response.status_code == 400
     html = response.content.decode()
-    message = "Tell us briefly why this is needed."
+    message = "Enter why this is needed"
     assert f'<a href="#id_business_reason">{message}</a>' in html
-    assert f'<p class="field__error">{message}</p>' in html
+    assert (
+        '<p class="field__error" id="id_business_reason_error">'
+        f'<span class="visually-hidden">Error:</span> {message}</p>'
+    ) in html
+    textarea = re.search(r'<textarea name="business_reason"[^>]*>', html).group()
+    assert 'aria-invalid="true"' in textarea
+    assert (
+        'aria-describedby="id_business_reason_helptext id_business_reason_error"'
+        in textarea
+    )
+    assert 'id="id_business_reason_helptext"' in html
+    assert "<title>Error: Check out · IT Services</title>" in html
     assert not ServiceRequest.objects.exists()
     assert Basket.objects.get().status == Basket.Status.OPEN
 
@@ -278,6 +312,46 @@ def test_my_requests_lists_only_mine(
     theirs = order(finance_londoner, catalog, "password")
     html = employee_client.get("/requests/").content.decode()
     assert mine.number in html and theirs.number not in html
+
+
+def test_my_requests_says_no_charge_not_zero(employee_client, employee, catalog):
+    order(employee, catalog, "password")
+    order(employee, catalog, "laptop")
+    html = employee_client.get("/requests/").content.decode()
+    cells = re.findall(r'<td class="num">([^<]*)</td>', html)
+    # Newest first: the laptop (€1,200 and €15 a month), then the password reset.
+    assert cells == ["€1,200", "€15", "No charge", "No charge"]
+    assert "€0" not in html
+
+
+def test_change_answers_only_where_there_is_something_to_change(
+    employee_client, employee, catalog
+):
+    basket_line_add(
+        user=employee,
+        service_id=catalog["laptop"].pk,
+        data={**LAPTOP_ANSWERS, "quantity": "1"},
+    )
+    password = basket_line_add(
+        user=employee, service_id=catalog["password"].pk, data={}
+    )
+    html = employee_client.get("/basket/").content.decode()
+    assert html.count(">Change answers</a>") == 1
+    assert f"/basket/lines/{password.pk}/edit/" not in html
+    assert "<dt>One-off</dt><dd>€1,200</dd>" in html
+
+
+def test_a_quantity_without_questions_offers_change_how_many(
+    employee_client, employee, catalog
+):
+    monitor = catalog["password"]
+    monitor.max_quantity = 4
+    monitor.save_revision().publish()
+    line = basket_line_add(user=employee, service_id=monitor.pk, data={"quantity": "2"})
+    html = employee_client.get("/basket/").content.decode()
+    assert f'href="/basket/lines/{line.pk}/edit/">Change how many</a>' in html
+    assert "Change answers" not in html
+    assert "<dt>One-off</dt><dd>No charge</dd>" in html
 
 
 def test_someone_elses_request_is_404(employee_client, finance_londoner, catalog):
@@ -520,7 +594,11 @@ def test_someone_who_orders_only_for_themselves_has_no_picker(client, org, catal
     assert radios(html) == []
     assert "Find a person" not in html
     assert f'<input type="hidden" name="requested_for" value="{employee.pk}"' in html
-    assert "Charged to <strong>CC-2100 Sales</strong>, Emma Evans's department" in html
+    # Ordering for themselves: "your", and the cost centre by code and name.
+    assert (
+        "Charged to <strong>CC-2100 Sales</strong>, your department's cost centre."
+        in html
+    )
     assert "needs its owner's approval" in html
 
 
@@ -544,8 +622,17 @@ def test_ordering_for_someone_outside_the_team_is_refused_at_the_field(
         "You can order for the people who report to you. Choose one of them, or "
         "yourself."
     )
-    assert f'<a href="#id_requested_for">{message}</a>' in html
-    assert f'<p class="field__error">{message}</p>' in html
+    assert f'<a href="#id_requested_for_0">{message}</a>' in html
+    assert 'id="id_requested_for_0"' in html
+    assert re.search(
+        r'<fieldset class="choice-group" aria-describedby="'
+        r'id_requested_for_helptext id_requested_for_error">',
+        html,
+    )
+    assert (
+        '<p class="field__error" id="id_requested_for_error">'
+        f'<span class="visually-hidden">Error:</span> {message}</p>'
+    ) in html
     assert not ServiceRequest.objects.exists()
 
 
@@ -570,5 +657,6 @@ def test_the_chosen_person_stays_chosen_after_an_error(client, org, catalog):
         (org["junior"].pk, False),
     ]
     # The charge follows the chosen person.
-    assert "Emma Evans's department" in html
+    assert "Emma Evans's department's cost centre." in html
+    assert "Their department&#x27;s cost centre: CC-2100 Sales</option>" in html
     assert not ServiceRequest.objects.exists()

@@ -314,8 +314,12 @@ def test_a_rating_out_of_range_is_refused_at_the_field(
     assert response.status_code == 400
     html = response.content.decode()
     message = "Choose from 1 (poor) to 5 (excellent)."
-    assert f'<a href="#id_rating">{message}</a>' in html
-    assert f'<p class="field__error">{message}</p>' in html
+    assert f'<a href="#id_rating_0">{message}</a>' in html
+    assert 'id="id_rating_0"' in html
+    assert (
+        '<p class="field__error" id="id_rating_error">'
+        f'<span class="visually-hidden">Error:</span> {message}</p>'
+    ) in html
     laptop.refresh_from_db()
     assert laptop.rating is None and laptop.status == ItemStatus.FULFILLED
 

@@ -116,6 +116,46 @@ def test_suspended_service_explains_why(employee_client, catalog):
     assert "being upgraded until Monday" in response.content.decode()
 
 
+STEPS = {
+    "type": "steps",
+    "value": {
+        "heading": "What happens next",
+        "steps": ["You order it here and tell us what you need."],
+    },
+}
+INTRO = {"type": "paragraph", "value": "<p>A new password by e-mail.</p>"}
+
+
+def test_suspended_service_hides_its_ordering_steps(employee_client, catalog):
+    page = catalog["password"]
+    page.description = [INTRO, STEPS]
+    page.save_revision().publish()
+    url = "/services/access/reset-a-forgotten-password/"
+    html = employee_client.get(url).content.decode()
+    assert "You order it here" in html and "A new password by e-mail." in html
+    page.orderable = False
+    page.not_orderable_reason = "Tool upgrade."
+    page.save_revision().publish()
+    html = employee_client.get(url).content.decode()
+    assert "You order it here" not in html
+    assert "What happens next" not in html
+    assert "A new password by e-mail." in html
+
+
+def test_suspended_service_with_only_steps_has_no_empty_section(
+    employee_client, catalog
+):
+    page = catalog["password"]
+    page.description = [STEPS]
+    page.orderable = False
+    page.not_orderable_reason = "Tool upgrade."
+    page.save_revision().publish()
+    html = employee_client.get(
+        "/services/access/reset-a-forgotten-password/"
+    ).content.decode()
+    assert "<h2>What you get</h2>" not in html
+
+
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
@@ -179,6 +219,40 @@ def test_search_that_finds_nothing_is_recorded_for_editors(employee_client, cata
     assert miss.query_string == "teleporter"
     assert miss.count == 2
     assert Query.get("teleporter").hits == 2
+
+
+def test_search_that_finds_nothing_links_to_asking_it(employee_client, catalog):
+    ask = service_page(
+        catalog["access"],
+        "Something else",
+        request_form=[
+            {
+                "type": "long_text",
+                "id": "need",
+                "value": {"label": "What do you need?", "required": True},
+            }
+        ],
+    )
+    html = employee_client.get("/services/", {"q": "teleporter"}).content.decode()
+    assert (
+        f'<a class="button" href="{ask.url}">Ask IT for something not in the '
+        "catalog</a>" in html
+    )
+    found = employee_client.get("/services/", {"q": "laptop"}).content.decode()
+    assert "Ask IT for something not in the catalog" not in found
+
+
+def test_no_ask_it_link_without_such_a_service(employee_client, catalog):
+    html = employee_client.get("/services/", {"q": "teleporter"}).content.decode()
+    assert "Nothing found for" in html
+    assert "Ask IT for something" not in html
+
+
+def test_listing_lets_keyboard_users_skip_the_filters(employee_client, catalog):
+    html = employee_client.get("/services/", {"q": "laptop"}).content.decode()
+    skip = html.index('<a class="skip-to-results" href="#results">Skip to results</a>')
+    assert skip < html.index('class="filters"')
+    assert '<section class="listing__results" id="results" tabindex="-1"' in html
 
 
 def test_later_pages_of_a_search_are_not_counted_again(
@@ -247,6 +321,26 @@ def test_logout(employee_client, catalog):
     response = employee_client.post("/accounts/logout/")
     assert response.status_code == 302
     assert employee_client.get("/services/").status_code == 302
+
+
+def test_logout_says_so_on_the_login_page(employee_client, catalog):
+    response = employee_client.post("/accounts/logout/", follow=True)
+    assert response.redirect_chain == [("/accounts/login/", 302)]
+    assert (
+        '<p class="message message--success" role="status">You have logged out.</p>'
+        in response.content.decode()
+    )
+
+
+def test_logout_address_opened_directly_offers_the_button(employee_client, catalog):
+    response = employee_client.get("/accounts/logout/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h1>Log out of IT Services?</h1>" in html
+    assert '<form method="post" action="/accounts/logout/">' in html
+    assert '<button class="button button--wide" type="submit">Log out</button>' in html
+    # Still logged in: a GET logs nobody out.
+    assert employee_client.get("/services/").status_code == 200
 
 
 def _add_services(category, n, start=0):
