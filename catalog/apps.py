@@ -13,3 +13,9 @@ class CatalogConfig(AppConfig):
 
         # Before any URLconf is read: catalog/urls.py and the admin's URLs use it.
         register_converter(IdConverter, "id")
+
+        from django.db.models.signals import post_migrate
+
+        from catalog.triggers import restore_sqlite_version_triggers
+
+        post_migrate.connect(restore_sqlite_version_triggers, sender=self)

@@ -1,6 +1,7 @@
 """Entitlements: what a person may see, in lists, search and by direct URL."""
 
 import pytest
+from django.db import connection
 
 from catalog.selectors.entitlements import (
     catalog_as_seen_by,
@@ -9,6 +10,7 @@ from catalog.selectors.entitlements import (
 )
 from catalog.selectors.listing import service_listing
 from catalog.selectors.search import clean_query
+from catalog.triggers import TRIGGER_MIGRATIONS
 from tests.factories import (
     DepartmentFactory,
     GroupFactory,
@@ -162,6 +164,29 @@ def test_publishing_unpublishing_moving_and_deleting_change_the_version(catalog)
     assert _changes_the_version(laptop.unpublish)
     assert _changes_the_version(lambda: laptop.move(catalog["access"], "last-child"))
     assert _changes_the_version(catalog["password"].delete)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite drops triggers on table rebuilds"
+)
+def test_every_versioned_table_keeps_its_triggers_after_migrate():
+    """Django rebuilds a SQLite table to add a column, losing its triggers;
+    catalog/triggers.py makes them again after every migrate."""
+    import importlib
+
+    from django.apps import apps
+
+    expected = set()
+    for name in TRIGGER_MIGRATIONS:
+        module = importlib.import_module(f"catalog.migrations.{name}")
+        for table in module._tables(apps):
+            for event in ("INSERT", "UPDATE", "DELETE"):
+                expected.add(f"{table}_catalog_version"[:61] + f"_{event}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        present = {row[0] for row in cursor.fetchall()}
+    assert len(expected) == 33  # 11 tables, three events each
+    assert expected <= present
 
 
 def test_writes_that_bypass_the_orm_change_the_version(catalog):

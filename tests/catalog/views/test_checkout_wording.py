@@ -57,7 +57,7 @@ def test_checkout_names_the_cost_centre_and_the_approvers(client, basket):
         "centre." in html
     )
     assert outlooks(html) == [
-        "Needs approval from Marcus Meyer (manager). Usually ready in 5 working "
+        "Needs approval from Marcus Meyer (manager). Usually ready in 2 working "
         "days after approval.",
         "No approval needed. Usually ready the same working day.",
     ]
@@ -83,7 +83,7 @@ def test_another_cost_centre_adds_its_owner(client, basket, finance):
     # The password reset is free: no cost centre owner for a free item.
     assert outlooks(html) == [
         "Needs approval from Marcus Meyer (manager), then Fiona Figures (cost "
-        "centre owner). Usually ready in 5 working days after approval.",
+        "centre owner). Usually ready in 2 working days after approval.",
         "No approval needed. Usually ready the same working day.",
     ]
 
@@ -106,7 +106,7 @@ def test_confirmation_says_the_same(client, basket):
     assert "Thank you, your request is in" in html
     assert "Charged to <strong>CC-2100 Sales</strong>." in html
     assert outlooks(html) == [
-        "Needs approval from Marcus Meyer (manager). Usually ready in 5 working "
+        "Needs approval from Marcus Meyer (manager). Usually ready in 2 working "
         "days after approval.",
         "No approval needed. Usually ready the same working day.",
     ]
