@@ -347,6 +347,7 @@ class BrokenLink:
 def request_log_verify(*, request_ids=None, chunk_size: int = 5000):
     """Yield every broken link, request by request in id order: the chain, the
     head on the request row, the key, and the rows against the log.
+    ``request_ids`` (ids, or a query of them) limits the check to those requests.
 
     Streams: requests are read a slice of ids at a time, with their items and
     events, so memory stays flat however long the log is.
@@ -361,18 +362,23 @@ def request_log_verify(*, request_ids=None, chunk_size: int = 5000):
         batch = list(requests.filter(pk__gt=last_pk)[:per_slice])
         if not batch:
             return
-        low, high = batch[0].pk, batch[-1].pk
-        last_pk = high
+        last_pk = batch[-1].pk
+        if request_ids is None:
+            scope = {"request_id__gte": batch[0].pk, "request_id__lte": last_pk}
+        else:
+            # The chosen requests may lie far apart: a range would read the logs
+            # of every request between them.
+            scope = {"request_id__in": [r.pk for r in batch]}
         items = defaultdict(list)
-        for item in RequestItem.objects.filter(
-            request_id__gte=low, request_id__lte=high
-        ).order_by("request_id", "line_number"):
+        for item in RequestItem.objects.filter(**scope).order_by(
+            "request_id", "line_number"
+        ):
             items[item.request_id].append(item)
         events = defaultdict(list)
         # Plain rows, not model instances: building millions of those (with their
         # signals) would cost more than hashing them.
         for row in (
-            RequestEvent.objects.filter(request_id__gte=low, request_id__lte=high)
+            RequestEvent.objects.filter(**scope)
             .order_by("request_id", "sequence")
             .values(*_EVENT_COLUMNS)
             .iterator(chunk_size=chunk_size)
