@@ -310,6 +310,21 @@ def test_the_log_and_its_rows_of_a_fresh_request_verify(logged_request):
     assert logged_request.log_hash == logged_request.events.get(sequence=3).hash
 
 
+def test_only_the_chosen_requests_are_checked(logged_request, employee, catalog):
+    other = order(employee, catalog, "password", reason="Locked out again.")
+    third = order(employee, catalog, "password", reason="And again.")
+    tamper(
+        "UPDATE catalog_requestevent SET note = 'edited' "
+        "WHERE request_id = %s AND sequence = 2",
+        [other.pk],
+    )
+    assert list(request_log_verify(request_ids=[logged_request.pk, third.pk])) == []
+    assert [
+        (p.request_id, p.sequence, p.reason)
+        for p in request_log_verify(request_ids=[logged_request.pk, other.pk])
+    ] == [(other.pk, 2, "its content was changed")]
+
+
 def test_removing_the_last_event_is_caught(logged_request, capsys):
     tamper(
         "DELETE FROM catalog_requestevent WHERE request_id = %s AND sequence = 3",
