@@ -36,7 +36,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, models, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from catalog.models import ItemStatus, RequestEvent, RequestItem, ServiceRequest
@@ -347,6 +347,7 @@ class BrokenLink:
 def request_log_verify(*, request_ids=None, chunk_size: int = 5000):
     """Yield every broken link, request by request in id order: the chain, the
     head on the request row, the key, and the rows against the log.
+    ``request_ids`` (ids, or a query of them) limits the check to those requests.
 
     Streams: requests are read a slice of ids at a time, with their items and
     events, so memory stays flat however long the log is.
@@ -361,18 +362,23 @@ def request_log_verify(*, request_ids=None, chunk_size: int = 5000):
         batch = list(requests.filter(pk__gt=last_pk)[:per_slice])
         if not batch:
             return
-        low, high = batch[0].pk, batch[-1].pk
-        last_pk = high
+        last_pk = batch[-1].pk
+        if request_ids is None:
+            scope = {"request_id__gte": batch[0].pk, "request_id__lte": last_pk}
+        else:
+            # The chosen requests may lie far apart: a range would read the logs
+            # of every request between them.
+            scope = {"request_id__in": [r.pk for r in batch]}
         items = defaultdict(list)
-        for item in RequestItem.objects.filter(
-            request_id__gte=low, request_id__lte=high
-        ).order_by("request_id", "line_number"):
+        for item in RequestItem.objects.filter(**scope).order_by(
+            "request_id", "line_number"
+        ):
             items[item.request_id].append(item)
         events = defaultdict(list)
         # Plain rows, not model instances: building millions of those (with their
         # signals) would cost more than hashing them.
         for row in (
-            RequestEvent.objects.filter(request_id__gte=low, request_id__lte=high)
+            RequestEvent.objects.filter(**scope)
             .order_by("request_id", "sequence")
             .values(*_EVENT_COLUMNS)
             .iterator(chunk_size=chunk_size)
@@ -592,13 +598,13 @@ def heads_digest(*, upto_id: int, chunk_size: int = 5000) -> str:
     return digest.hexdigest()
 
 
-def request_log_anchor() -> Anchor:
-    """An anchor over the log as it is now.
+def _log_end() -> int:
+    """The highest event id, as the point of a new anchor.
 
-    On PostgreSQL the highest id is read while the table is locked against
-    inserts (SHARE mode, which waits for transactions that are inserting): an
-    event with a lower id can't commit after it. That lock needs the table's
-    owner; any other role gets the highest id it can see.
+    On PostgreSQL it is read while the table is locked against inserts (SHARE
+    mode, which waits for transactions that are inserting): an event with a lower
+    id can't commit after it. That lock needs the table's owner; any other role
+    gets the highest id it can see.
     """
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -608,13 +614,116 @@ def request_log_anchor() -> Anchor:
                     cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
             except DatabaseError:
                 pass
-        upto = RequestEvent.objects.aggregate(upto=Max("pk"))["upto"] or 0
+        return RequestEvent.objects.aggregate(upto=Max("pk"))["upto"] or 0
+
+
+def request_log_anchor() -> Anchor:
+    """An anchor over the log as it is now."""
+    upto = _log_end()
     return Anchor(upto, heads_digest(upto_id=upto))
 
 
 def request_log_anchor_check(anchor: Anchor) -> bool:
     """Whether every chain's head up to the anchor's event id is as it was."""
     return hmac.compare_digest(heads_digest(upto_id=anchor.upto_id), anchor.digest)
+
+
+# --- Checking what changed since an anchor ------------------------------------------
+
+
+@dataclass(frozen=True)
+class SinceCheck:
+    """What ``request_log_verify_since`` found. ``changed`` requests were checked
+    end to end; ``untouched`` ones have no event after the old anchor and rely on
+    it and on the last full check. ``anchor`` is the new one, to keep for the next
+    run; it means something only if nothing is ``broken`` and the old anchor
+    matched."""
+
+    anchor_matches: bool
+    changed: int
+    untouched: int
+    broken: list[BrokenLink]
+    anchor: Anchor
+
+
+def request_log_verify_since(*, anchor: Anchor, chunk_size: int = 5000) -> SinceCheck:
+    """Check the log against an anchor kept from the last check, and in full only
+    the logs that grew since.
+
+    Proves that (a) the head of every log as of the anchor's event id is as it
+    was, (b) no event of a log untouched since then is missing (their numbers
+    still run from 1 to the head), and (c) every log with an event after the
+    anchor, or with no event at all, passes ``request_log_verify`` end to end:
+    its chain from the first event, head, key and rows. It does not re-hash the
+    older events of untouched logs nor compare their rows: an event edited in
+    place in the middle of such a log keeps its number and the head, so only the
+    full check finds it. Run that periodically.
+
+    One pass over the events' (id, request, number, hash) gives the old digest,
+    the numbering of untouched logs and the new anchor's digest together; the
+    logs walked are read again.
+    """
+    upto = max(_log_end(), anchor.upto_id)
+    then, now = hashlib.sha256(), hashlib.sha256()
+    broken: list[BrokenLink] = []
+    untouched = 0
+    request_id = None
+    then_head = now_head = missing = None
+    touched = False
+    expected = 1
+
+    def close():
+        nonlocal untouched
+        if then_head is not None:
+            then.update(then_head)
+        now.update(now_head)
+        if not touched:
+            untouched += 1
+            if missing is not None:
+                broken.append(missing)
+
+    for event_id, row_request, sequence, digest in (
+        RequestEvent.objects.filter(pk__lte=upto)
+        .order_by("request_id", "sequence")
+        .values_list("pk", "request_id", "sequence", "hash")
+        .iterator(chunk_size=chunk_size)
+    ):
+        if row_request != request_id:
+            if request_id is not None:
+                close()
+            request_id, then_head, missing = row_request, None, None
+            touched, expected = False, 1
+        head = f"{row_request}:{sequence}:{digest}\n".encode()
+        if event_id <= anchor.upto_id:
+            then_head = head
+        else:
+            touched = True
+        now_head = head
+        if sequence != expected and missing is None:
+            missing = BrokenLink(
+                row_request,
+                sequence,
+                event_id,
+                f"expected event number {expected}: an event is missing",
+            )
+        expected = sequence + 1
+    if request_id is not None:
+        close()
+
+    since = RequestEvent.objects.filter(pk__gt=anchor.upto_id).values("request_id")
+    walk = ServiceRequest.objects.filter(
+        Q(pk__in=since)
+        | ~Exists(RequestEvent.objects.filter(request_id=OuterRef("pk")))
+    ).values("pk")
+    broken.extend(request_log_verify(request_ids=walk, chunk_size=chunk_size))
+    broken.sort(key=lambda link: link.request_id)
+    return SinceCheck(
+        anchor_matches=hmac.compare_digest(then.hexdigest(), anchor.digest),
+        changed=walk.count(),
+        untouched=untouched,
+        broken=broken,
+        anchor=Anchor(upto, now.hexdigest()),
+    )
 
 
 # --- Introducing a key ----------------------------------------------------------------

@@ -310,6 +310,21 @@ def test_the_log_and_its_rows_of_a_fresh_request_verify(logged_request):
     assert logged_request.log_hash == logged_request.events.get(sequence=3).hash
 
 
+def test_only_the_chosen_requests_are_checked(logged_request, employee, catalog):
+    other = order(employee, catalog, "password", reason="Locked out again.")
+    third = order(employee, catalog, "password", reason="And again.")
+    tamper(
+        "UPDATE catalog_requestevent SET note = 'edited' "
+        "WHERE request_id = %s AND sequence = 2",
+        [other.pk],
+    )
+    assert list(request_log_verify(request_ids=[logged_request.pk, third.pk])) == []
+    assert [
+        (p.request_id, p.sequence, p.reason)
+        for p in request_log_verify(request_ids=[logged_request.pk, other.pk])
+    ] == [(other.pk, 2, "its content was changed")]
+
+
 def test_removing_the_last_event_is_caught(logged_request, capsys):
     tamper(
         "DELETE FROM catalog_requestevent WHERE request_id = %s AND sequence = 3",
@@ -487,6 +502,187 @@ def test_a_request_removed_with_its_items_and_log_is_caught_by_an_anchor(
 def test_a_malformed_anchor_is_refused(logged_request, anchor):
     with pytest.raises(CommandError, match="is not an anchor"):
         call_command("verify_request_log", anchor=anchor, stdout=io.StringIO())
+
+
+# --- Checking only what changed since an anchor ---------------------------------------
+
+
+@pytest.fixture
+def two_requests(logged_request, employee, catalog):
+    """The logged request (events #1 to #3) and a second one (#1 and #2), with
+    an anchor over both taken after them."""
+    other = order(employee, catalog, "password", reason="Locked out again.")
+    return logged_request, other, take_anchor()
+
+
+def since(anchor: str) -> str:
+    out = io.StringIO()
+    call_command("verify_request_log", since=anchor, stdout=out)
+    return out.getvalue()
+
+
+def since_fails(anchor: str, match: str) -> str:
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=match):
+        call_command("verify_request_log", since=anchor, stdout=out)
+    return out.getvalue()
+
+
+def walked(monkeypatch) -> list[int]:
+    """The ids of the requests whose whole log is checked, as they are checked."""
+    from catalog.services import request_log
+
+    seen = []
+    check = request_log._verify_request
+
+    def spy(service_request, *args):
+        seen.append(service_request.pk)
+        return check(service_request, *args)
+
+    monkeypatch.setattr(request_log, "_verify_request", spy)
+    return seen
+
+
+def test_since_an_anchor_with_nothing_new_checks_no_request(two_requests, monkeypatch):
+    _, _, anchor = two_requests
+    seen = walked(monkeypatch)
+    upto = anchor.partition(":")[0]
+    out = since(anchor)
+    assert seen == []
+    assert out.splitlines() == [
+        f"Anchor matches: the head of every log up to event id {upto} is as it was.",
+        f"Request log intact: checked 0 requests changed since anchor {upto}; "
+        "2 untouched requests rely on the anchor and the last full check.",
+        "New anchor, to keep outside the database for --since:",
+        anchor,
+    ]
+
+
+def test_since_checks_exactly_the_request_with_a_new_event(two_requests, monkeypatch):
+    first, other, anchor = two_requests
+    comment = event_append(service_request=other, name="request.commented", note="?")
+    seen = walked(monkeypatch)
+    out = since(anchor)
+    assert seen == [other.pk]
+    upto = anchor.partition(":")[0]
+    assert (
+        f"checked 1 requests changed since anchor {upto}; 1 untouched requests"
+    ) in out
+    new_anchor = out.splitlines()[-1]
+    assert new_anchor.startswith(f"{comment.pk}:")
+    assert new_anchor == take_anchor()
+    # The next night starts from the new anchor, with nothing new since.
+    assert "checked 0 requests changed" in since(new_anchor)
+
+
+def test_since_catches_an_edited_old_event_of_a_request_changed_after_the_anchor(
+    two_requests,
+):
+    first, _, anchor = two_requests
+    event_append(service_request=first, name="request.commented", note="Any news?")
+    old = first.events.get(sequence=2)
+    tamper("UPDATE catalog_requestevent SET note = 'edited' WHERE id = %s", [old.pk])
+    out = since_fails(anchor, r"^1 broken link\(s\) in the request log\.$")
+    assert out.splitlines() == [
+        f"REQ-{first.pk:06d} event #2 (id {old.pk}): its content was changed"
+    ]
+
+
+def test_since_catches_a_rewritten_log_of_an_untouched_request_by_the_anchor(
+    two_requests,
+):
+    first, other, anchor = two_requests
+    event_append(service_request=other, name="request.commented", note="Any news?")
+    # The first request gets no event after the anchor; its log is rewritten
+    # consistently, head and request row included, as no chain check can see.
+    rewrite_chain(first, edit=_new_comment)
+    out = since_fails(anchor, r"^the anchor does not match\.$")
+    assert out.splitlines() == [
+        f"Anchor {anchor} does not match: the log up to event id "
+        f"{anchor.partition(':')[0]} is not what it was when the anchor was taken."
+    ]
+
+
+@pytest.mark.parametrize(
+    "anchor, match",
+    [
+        ("12:abc", "is not an anchor"),
+        ("", "is not an anchor"),
+    ],
+)
+def test_since_refuses_a_malformed_anchor(two_requests, anchor, match):
+    since_fails(anchor, match)
+
+
+def test_since_refuses_an_anchor_whose_digest_was_altered(two_requests):
+    _, _, anchor = two_requests
+    upto, _, digest = anchor.partition(":")
+    altered = f"{upto}:{'0' if digest[0] != '0' else '1'}{digest[1:]}"
+    out = since_fails(altered, r"^the anchor does not match\.$")
+    assert f"Anchor {altered} does not match" in out
+    assert "New anchor" not in out
+
+
+def test_since_catches_a_deleted_event_of_an_untouched_request(two_requests):
+    first, other, anchor = two_requests
+    event_append(service_request=other, name="request.commented", note="Any news?")
+    third = first.events.get(sequence=3)
+    tamper(
+        "DELETE FROM catalog_requestevent WHERE request_id = %s AND sequence = 2",
+        [first.pk],
+    )
+    out = since_fails(anchor, r"^1 broken link\(s\) in the request log\.$")
+    assert out.splitlines() == [
+        f"REQ-{first.pk:06d} event #3 (id {third.pk}): expected event number 2: "
+        "an event is missing"
+    ]
+
+
+def test_since_catches_a_deleted_last_event_of_an_untouched_request(two_requests):
+    first, _, anchor = two_requests
+    tamper(
+        "DELETE FROM catalog_requestevent WHERE request_id = %s AND sequence = 3",
+        [first.pk],
+    )
+    since_fails(anchor, r"^the anchor does not match\.$")
+
+
+def test_since_catches_a_request_whose_log_and_head_were_removed(
+    two_requests, employee, catalog
+):
+    _, _, anchor = two_requests
+    fresh = order(employee, catalog, "password", reason="Once more.")
+    tamper("DELETE FROM catalog_requestevent WHERE request_id = %s", [fresh.pk])
+    tamper(
+        "UPDATE catalog_servicerequest SET log_sequence = 0, log_hash = '' "
+        "WHERE id = %s",
+        [fresh.pk],
+    )
+    out = since_fails(anchor, r"^1 broken link\(s\) in the request log\.$")
+    assert out.splitlines() == [
+        f"REQ-{fresh.pk:06d}: has no log at all: it was removed"
+    ]
+
+
+def test_since_leaves_an_edit_in_place_of_an_untouched_log_to_the_full_check(
+    two_requests,
+):
+    """What an incremental run does not prove: an older event of a log that got
+    nothing new, edited without touching its hash, keeps the head and the
+    numbering. The periodic full check finds it."""
+    first, _, anchor = two_requests
+    old = first.events.get(sequence=2)
+    tamper("UPDATE catalog_requestevent SET note = 'edited' WHERE id = %s", [old.pk])
+    assert "checked 0 requests changed" in since(anchor)
+    assert findings() == [(2, "its content was changed")]
+
+
+def test_since_and_anchor_are_not_given_together(two_requests):
+    _, _, anchor = two_requests
+    with pytest.raises(CommandError, match="give --since or --anchor"):
+        call_command(
+            "verify_request_log", since=anchor, anchor=anchor, stdout=io.StringIO()
+        )
 
 
 # --- The rows against the log -------------------------------------------------------
