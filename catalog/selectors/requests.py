@@ -125,6 +125,19 @@ INTERNAL_EVENTS = frozenset(
 )
 
 
+def _asked_for_approval(events) -> bool:
+    """Whether the log shows approval steps were opened: an item that started
+    out waiting for approval, or any approval event."""
+    return any(
+        event.name.startswith("approval.")
+        or (
+            event.name == "item.created"
+            and event.to_state == ItemStatus.AWAITING_APPROVAL
+        )
+        for event in events
+    )
+
+
 def request_detail(*, user, request_id) -> ServiceRequest:
     """One request as its people see it: items with ``progress`` (where each
     stands, in their words) and ``public_events``, the log without IT's
@@ -147,13 +160,6 @@ def request_detail(*, user, request_id) -> ServiceRequest:
                 ).order_by("sequence"),
                 to_attr="public_events",
             ),
-            Prefetch(
-                "approvals",
-                queryset=ApprovalStep.objects.select_related(
-                    "approver", "decided_by"
-                ).order_by("item_id", "position"),
-                to_attr="steps",
-            ),
         )
         .filter(pk=request_id)
         .first()
@@ -162,6 +168,17 @@ def request_detail(*, user, request_id) -> ServiceRequest:
         user, service_request
     ):
         raise NotFoundForUser("No such request.")
+    # Approval steps are made only when a request opens, and opening them is
+    # logged: most requests need none, and their page skips the query.
+    service_request.steps = (
+        list(
+            ApprovalStep.objects.filter(request=service_request)
+            .select_related("approver", "decided_by")
+            .order_by("item_id", "position")
+        )
+        if _asked_for_approval(service_request.public_events)
+        else []
+    )
     # Each event's item is one of the items loaded above, not a row of its own.
     items = {item.pk: item for item in service_request.items.all()}
     for event in service_request.public_events:

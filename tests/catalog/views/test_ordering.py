@@ -482,10 +482,18 @@ def test_query_budgets_do_not_grow(
     assert len(large.captured_queries) <= len(small.captured_queries)
 
 
+def captured_queries():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    return CaptureQueriesContext(connection)
+
+
 def test_request_detail_query_budget(
     employee_client, employee, catalog, django_assert_max_num_queries
 ):
-    small = order(employee, catalog, "password")
+    # Both need approval (the laptop does): the page reads their steps.
+    small = order(employee, catalog, "laptop")
     large = order(employee, catalog, "laptop", "password", "laptop")
     for _ in range(5):
         employee_client.post(f"/requests/{large.pk}/comment/", {"text": "ping"})
@@ -497,6 +505,23 @@ def test_request_detail_query_budget(
     with django_assert_max_num_queries(14) as many:
         employee_client.get(f"/requests/{large.pk}/")
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_request_without_approvals_skips_reading_them(
+    employee_client, employee, catalog
+):
+    no_approval = order(employee, catalog, "password")
+    with_approval = order(employee, catalog, "laptop")
+    employee_client.get(f"/requests/{no_approval.pk}/")  # warm, as above
+    with captured_queries() as without:
+        employee_client.get(f"/requests/{no_approval.pk}/")
+    with captured_queries() as with_steps:
+        html = employee_client.get(f"/requests/{with_approval.pk}/").content.decode()
+    assert len(with_steps.captured_queries) == len(without.captured_queries) + 1
+    assert 'SELECT "catalog_approvalstep"."id"' not in " ".join(
+        q["sql"] for q in without.captured_queries
+    )
+    assert "Waiting for approval" in html
 
 
 def test_a_tampered_price_in_the_form_is_ignored(employee_client, catalog):
