@@ -142,9 +142,9 @@ def request_detail(*, user, request_id) -> ServiceRequest:
     """One request as its people see it: items with ``progress`` (where each
     stands, in their words) and ``public_events``, the log without IT's
     internal events. A fixed number of queries however long the log."""
-    service_request = (
+    found = (
         ServiceRequest.objects.select_related(
-            "requested_by", "requested_for", "cost_centre", "department"
+            "requested_by", "requested_for", "cost_centre"
         )
         .prefetch_related(
             Prefetch(
@@ -161,9 +161,10 @@ def request_detail(*, user, request_id) -> ServiceRequest:
                 to_attr="public_events",
             ),
         )
+        # At most one row by its key: no ORDER BY and LIMIT to build.
         .filter(pk=request_id)
-        .first()
     )
+    service_request = next(iter(found), None)
     if service_request is None or not permissions.can_view_request(
         user, service_request
     ):
