@@ -1,13 +1,18 @@
 """What the header shows on every page for someone logged in: the basket count,
-the approvals waiting for them (and whether they approve at all) and where the
-catalog is, read in one query.
+the approvals waiting for them (and whether they approve at all), the links only
+some people get (the fulfilment queue, IT costs) and where the catalog is, read
+in one query.
 
 Raw SQL because it runs on every page: the ORM spent about 2 ms per request
 compiling these counts, many times what the database takes to answer them
 (bench/README.md, "The shell"). Tables and columns are named from the models.
 Which steps wait for someone is ``catalog.permissions.decidable_steps_q``; this
 is the same rule as SQL, and tests/catalog/selectors/test_approvals.py holds
-both (and the approval service's own check) to one table of cases.
+both (and the approval service's own check) to one table of cases. The three
+permissions it needs are Django's rule (the person's own or their groups', all
+of them for a superuser) as SQL, held to ``user.has_perm`` by
+tests/catalog/selectors/test_header.py: so a page that checks no permission of
+its own doesn't load them all.
 """
 
 from dataclasses import dataclass
@@ -15,7 +20,8 @@ from datetime import date
 from functools import cache
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -53,6 +59,9 @@ class Header:
     approvals: ApprovalsNav
     # The catalog index page's path in the page tree, or "" if none is live.
     catalog_url_path: str
+    # The "Queue" and "IT costs" links.
+    works_queue: bool = False
+    sees_reports: bool = False
 
 
 NOBODY = Header(
@@ -62,14 +71,36 @@ NOBODY = Header(
 )
 
 
+def _has_perm_sql() -> str:
+    """Whether the person (first parameter, twice) holds one permission (then
+    its app label and codename), directly or through a group."""
+    t, c = table, column
+    own = get_user_model().user_permissions.through
+    membership = get_user_model().groups.through
+    granted = Group.permissions.through
+    return (
+        f"EXISTS (SELECT 1 FROM {t(Permission)} p"
+        f" JOIN {t(ContentType)} ct"
+        f" ON ct.{c(ContentType, 'id')} = p.{c(Permission, 'content_type')}"
+        f" WHERE (p.{c(Permission, 'id')} IN (SELECT {c(own, 'permission')}"
+        f" FROM {t(own)} WHERE {c(own, 'user')} = %s)"
+        f" OR p.{c(Permission, 'id')} IN (SELECT gp.{c(granted, 'permission')}"
+        f" FROM {t(granted)} gp JOIN {t(membership)} m"
+        f" ON m.{c(membership, 'group')} = gp.{c(granted, 'group')}"
+        f" WHERE m.{c(membership, 'user')} = %s))"
+        f" AND ct.{c(ContentType, 'app_label')} = %s"
+        f" AND p.{c(Permission, 'codename')} = %s)"
+    )
+
+
 @cache
-def _header_sql(*, approves_any: bool) -> str:
-    """The query, built once per process for each of its two shapes."""
+def _header_sql() -> str:
+    """The query, built once per process."""
     t, c = table, column
     membership = get_user_model().groups.through
     line, basket = BasketLine, Basket
     step, req, dele = ApprovalStep, ServiceRequest, ApprovalDelegation
-    unassigned = f" OR s.{c(step, 'approver')} IS NULL" if approves_any else ""
+    has_perm = _has_perm_sql()
     return (
         # Lines in the person's open basket.
         f"SELECT (SELECT COUNT(*) FROM {t(line)} l"
@@ -84,7 +115,7 @@ def _header_sql(*, approves_any: bool) -> str:
         f" OR s.{c(step, 'approver')} IN (SELECT d.{c(dele, 'approver')}"
         f" FROM {t(dele)} d WHERE d.{c(dele, 'substitute')} = %s"
         f" AND d.{c(dele, 'starts_on')} <= %s AND d.{c(dele, 'ends_on')} >= %s)"
-        f"{unassigned})"
+        f" OR (s.{c(step, 'approver')} IS NULL AND (%s OR {has_perm})))"
         f" AND r.{c(req, 'requested_by')} <> %s"
         f" AND r.{c(req, 'requested_for')} <> %s),"
         # Whether they are an approver at all.
@@ -95,8 +126,15 @@ def _header_sql(*, approves_any: bool) -> str:
         f" (SELECT p.{c(Page, 'url_path')} FROM {t(Page)} p"
         f" JOIN {t(CatalogIndexPage)} ci"
         f" ON ci.{c(CatalogIndexPage, 'page_ptr')} = p.{c(Page, 'id')}"
-        f" WHERE p.{c(Page, 'live')} ORDER BY p.{c(Page, 'path')} LIMIT 1)"
+        f" WHERE p.{c(Page, 'live')} ORDER BY p.{c(Page, 'path')} LIMIT 1),"
+        # The permissions behind the header's links.
+        f" {has_perm}, {has_perm}, {has_perm}"
     )
+
+
+def _perm_params(pk: int, perm: str) -> list:
+    app_label, codename = perm.split(".", 1)
+    return [pk, pk, app_label, codename]
 
 
 def header_for(*, user, on: date | None = None) -> Header:
@@ -106,7 +144,8 @@ def header_for(*, user, on: date | None = None) -> Header:
         return NOBODY
     on = connection.ops.adapt_datefield_value(on or timezone.localdate())
     pk = user.pk
-    sql = _header_sql(approves_any=user.has_perm(permissions.APPROVE_ANY))
+    # Django's rule: a superuser holds every permission, an inactive person none.
+    everything = user.is_active and user.is_superuser
     params = [
         pk,
         Basket.Status.OPEN.value,
@@ -115,18 +154,28 @@ def header_for(*, user, on: date | None = None) -> Header:
         pk,
         on,
         on,
+        everything,
+        *_perm_params(pk, permissions.APPROVE_ANY),
         pk,
         pk,
         pk,
         APPROVER_GROUP,
+        *_perm_params(pk, permissions.WORK_REQUESTS),
+        *_perm_params(pk, permissions.VIEW_REPORTS),
+        *_perm_params(pk, permissions.VIEW_ALL_DEPARTMENTS),
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        basket_count, waiting, is_approver, url_path = cursor.fetchone()
+        cursor.execute(_header_sql(), params)
+        row = cursor.fetchone()
+    basket_count, waiting, is_approver, url_path, works, reports, everyone = row
+    active = user.is_active
     return Header(
         basket_count=basket_count,
         approvals=ApprovalsNav(count=waiting, is_approver=bool(is_approver)),
         catalog_url_path=url_path or "",
+        works_queue=everything or (active and bool(works)),
+        # permissions.can_view_reports: their department's, or everyone's.
+        sees_reports=everything or (active and bool(reports or everyone)),
     )
 
 

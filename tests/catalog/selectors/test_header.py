@@ -3,10 +3,15 @@ query on every page (the approvals count is held to the approval rule's table in
 test_approvals.py)."""
 
 import pytest
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from catalog import permissions
 from catalog.selectors.header import header_for, served_url
 from catalog.services.basket import basket_line_add
 from tests.conftest import order
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +52,51 @@ def test_one_query_once_permissions_are_loaded(
     with django_assert_num_queries(1):
         header = header_for(user=employee)
     assert (header.basket_count, header.approvals.count) == (0, 0)
+
+
+def role(name):
+    return Group.objects.get(name=name)
+
+
+def granted(codename):
+    person = UserFactory()
+    person.user_permissions.add(Permission.objects.get(codename=codename))
+    return person
+
+
+@pytest.mark.parametrize(
+    ("make", "works_queue", "sees_reports"),
+    [
+        # Worked out by hand from the roles the migrations create.
+        (lambda: UserFactory(), False, False),
+        (
+            lambda: UserFactory(groups=[Group.objects.get(name="Fulfiller")]),
+            True,
+            False,
+        ),
+        (
+            lambda: UserFactory(groups=[Group.objects.get(name="Executive")]),
+            False,
+            True,
+        ),
+        (lambda: UserFactory(is_superuser=True), True, True),
+        (lambda: granted("view_all_departments"), False, True),
+        (lambda: granted("work_requests"), True, False),
+    ],
+)
+def test_the_headers_links_follow_djangos_permission_rule(
+    make, works_queue, sees_reports
+):
+    person = make()
+    header = header_for(user=person)
+    assert (header.works_queue, header.sees_reports) == (works_queue, sees_reports)
+    # The same answers as Django's own check, on a fresh copy of the person.
+    fresh = type(person).objects.get(pk=person.pk)
+    assert fresh.has_perm(permissions.WORK_REQUESTS) == works_queue
+    assert permissions.can_view_reports(fresh) == sees_reports
+
+
+def test_the_header_needs_no_permission_query(employee):
+    with CaptureQueriesContext(connection) as queries:
+        header_for(user=employee)
+    assert len(queries.captured_queries) == 1
