@@ -96,6 +96,12 @@ def fulfilment_groups(user) -> list:
     return cached
 
 
+def fulfilment_groups_known(user, groups) -> None:
+    """``user``'s teams, read by a query that also read something else (the
+    queue's, with the teams' members): no second query for them."""
+    user._fulfilment_groups = sorted(groups, key=lambda group: group.name)
+
+
 def fulfilment_group_ids(user) -> set[int]:
     return {group.pk for group in fulfilment_groups(user)}
 

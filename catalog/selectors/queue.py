@@ -135,12 +135,36 @@ QUEUE_ROW_FIELDS = (
 )
 
 
+def teams_and_colleagues(user) -> tuple[list[FulfilmentGroup], list]:
+    """``my_groups`` and their ``colleagues``: for a team member, one query
+    over the memberships of their teams (which also answers
+    ``permissions.fulfilment_groups`` for the rest of the request)."""
+    if user.is_superuser:
+        groups = my_groups(user)
+        return groups, colleagues(user, groups)
+    membership = FulfilmentGroup.members.through
+    rows = list(
+        membership.objects.filter(
+            fulfilmentgroup__in=membership.objects.filter(user=user).values(
+                "fulfilmentgroup"
+            )
+        ).select_related("fulfilmentgroup", "user")
+    )
+    permissions.fulfilment_groups_known(
+        user, {row.fulfilmentgroup_id: row.fulfilmentgroup for row in rows}.values()
+    )
+    people = {row.user_id: row.user for row in rows if row.user.is_active}
+    return permissions.fulfilment_groups(user), sorted(
+        people.values(),
+        key=lambda person: (person.first_name, person.last_name, person.username),
+    )
+
+
 def fulfilment_queue(*, user, params, now: datetime | None = None) -> dict:
     """The queue page: the filter, one page of rows, and who items can go to."""
     _require_fulfiller(user)
     now = now or timezone.now()
-    groups = my_groups(user)
-    people = colleagues(user, groups)
+    groups, people = teams_and_colleagues(user)
     items = (
         workable_items(user)
         .filter(status__in=QUEUE_STATES)

@@ -550,9 +550,9 @@ def queries_for_queue(client):
     return len(captured)
 
 
-# Session, user, permissions, the header's figures, and the page's own: teams,
-# colleagues, count, items.
-QUEUE_BUDGET = 8
+# Session, user, permissions, the header's figures, and the page's own: the
+# memberships of the person's teams (teams and colleagues at once), count, items.
+QUEUE_BUDGET = 7
 # Session, user, permissions, the header's figures, the item, the person's teams
 # (may they work on it?), the team's members, its log, and the hold reasons.
 ITEM_PAGE_BUDGET = 9
