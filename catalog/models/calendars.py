@@ -152,23 +152,19 @@ class BusinessCalendar(ClusterableModel):
 
     def save(self, *args, **kwargs):
         # The hours as the admin form left them (saved with us, not yet in the DB).
+        hours = [
+            (row.weekday, row.opens, row.closes)
+            for row in self.hours.all()
+            if row.opens is not None and row.closes is not None
+        ]
         self.opening_hours_text = opening_hours_text(
             always_open=self.always_open,
-            hours=[
-                (row.weekday, row.opens, row.closes)
-                for row in self.hours.all()
-                if row.opens is not None and row.closes is not None
-            ],
+            hours=hours,
             time_zone=self.time_zone,
             holidays=bool(self.holiday_country.strip()),
         )
         self.working_day_hours = working_day_hours(
-            always_open=self.always_open,
-            hours=[
-                (row.weekday, row.opens, row.closes)
-                for row in self.hours.all()
-                if row.opens is not None and row.closes is not None
-            ],
+            always_open=self.always_open, hours=hours
         )
         super().save(*args, **kwargs)
 

@@ -29,6 +29,7 @@ from tests.browser.conftest import (
     VIEWPORT,
     log_in,
 )
+from tests.browser.test_approval_journeys import check_out
 
 pytestmark = pytest.mark.browser
 
@@ -80,14 +81,8 @@ def add_to_basket(page) -> None:
 
 
 def submit_request(page, reason: str) -> ServiceRequest:
-    page.goto("/checkout/")
-    page.get_by_label("Why is this needed?").fill(reason)
-    page.get_by_role("button", name="Submit request").click()
-    expect(
-        page.get_by_role("heading", name="Thank you, your request is in")
-    ).to_be_visible()
-    number = page.locator(".request-number").inner_text()
-    return ServiceRequest.objects.get(pk=int(number.removeprefix("REQ-")))
+    page.goto("/basket/")
+    return check_out(page, reason)
 
 
 # --- The walks: (page name, how to get there). A step either opens a URL or
