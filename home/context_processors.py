@@ -1,6 +1,6 @@
 """Values every portal template needs: the currency, the catalog's address, the
-header's figures (basket count, approvals waiting) and whether the person sees IT
-costs."""
+header's figures (basket count, approvals waiting, the links only some people
+get)."""
 
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
@@ -35,6 +35,4 @@ def portal(request):
                 else catalog_index_url(request)
             )
         ),
-        # The "IT costs" link, from the header's query.
-        "reports_nav": SimpleLazyObject(lambda: header.sees_reports),
     }
