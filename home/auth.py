@@ -23,22 +23,31 @@ from home.sql import column, table
 
 
 @cache
-def _permissions_sql() -> str:
+def held_permission_ids_sql() -> str:
+    """The ids of the permissions a person holds, their own and their groups'
+    (the person's key is the parameter, twice): Django's rule as SQL, shared
+    with the header's query (catalog.selectors.header)."""
     user_perms = get_user_model().user_permissions.through
     memberships = get_user_model().groups.through
     group_perms = Group.permissions.through
     return (
-        f"SELECT ct.{column(ContentType, 'app_label')},"
-        f" p.{column(Permission, 'codename')}"
-        f" FROM {table(Permission)} p JOIN {table(ContentType)} ct"
-        f" ON ct.{column(ContentType, 'id')} = p.{column(Permission, 'content_type')}"
-        f" WHERE p.{column(Permission, 'id')} IN ("
         f"SELECT {column(user_perms, 'permission')} FROM {table(user_perms)}"
         f" WHERE {column(user_perms, 'user')} = %s"
         f" UNION SELECT gp.{column(group_perms, 'permission')}"
         f" FROM {table(group_perms)} gp JOIN {table(memberships)} m"
         f" ON m.{column(memberships, 'group')} = gp.{column(group_perms, 'group')}"
-        f" WHERE m.{column(memberships, 'user')} = %s)"
+        f" WHERE m.{column(memberships, 'user')} = %s"
+    )
+
+
+@cache
+def _permissions_sql() -> str:
+    return (
+        f"SELECT ct.{column(ContentType, 'app_label')},"
+        f" p.{column(Permission, 'codename')}"
+        f" FROM {table(Permission)} p JOIN {table(ContentType)} ct"
+        f" ON ct.{column(ContentType, 'id')} = p.{column(Permission, 'content_type')}"
+        f" WHERE p.{column(Permission, 'id')} IN ({held_permission_ids_sql()})"
     )
 
 

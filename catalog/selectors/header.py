@@ -36,6 +36,7 @@ from catalog.models import (
     CatalogIndexPage,
     ServiceRequest,
 )
+from home.auth import held_permission_ids_sql
 from home.sql import column, table
 
 # The role that decides approvals; the header shows its members the link even
@@ -75,19 +76,11 @@ def _has_perm_sql() -> str:
     """Whether the person (first parameter, twice) holds one permission (then
     its app label and codename), directly or through a group."""
     t, c = table, column
-    own = get_user_model().user_permissions.through
-    membership = get_user_model().groups.through
-    granted = Group.permissions.through
     return (
         f"EXISTS (SELECT 1 FROM {t(Permission)} p"
         f" JOIN {t(ContentType)} ct"
         f" ON ct.{c(ContentType, 'id')} = p.{c(Permission, 'content_type')}"
-        f" WHERE (p.{c(Permission, 'id')} IN (SELECT {c(own, 'permission')}"
-        f" FROM {t(own)} WHERE {c(own, 'user')} = %s)"
-        f" OR p.{c(Permission, 'id')} IN (SELECT gp.{c(granted, 'permission')}"
-        f" FROM {t(granted)} gp JOIN {t(membership)} m"
-        f" ON m.{c(membership, 'group')} = gp.{c(granted, 'group')}"
-        f" WHERE m.{c(membership, 'user')} = %s))"
+        f" WHERE p.{c(Permission, 'id')} IN ({held_permission_ids_sql()})"
         f" AND ct.{c(ContentType, 'app_label')} = %s"
         f" AND p.{c(Permission, 'codename')} = %s)"
     )
