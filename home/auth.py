@@ -11,13 +11,18 @@ inactive or anonymous user or for object permissions, everything for a
 superuser (the stock path).
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 
+from django.contrib import auth
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.utils.functional import SimpleLazyObject
 
 from home.sql import column, table
 
@@ -59,14 +64,31 @@ def _user_sql() -> str:
     )
 
 
+# The request's session while Django's ``auth.get_user`` looks up who it logs
+# in (only then), so the backend can take the person read with it.
+_current_session = ContextVar("current_session", default=None)
+
+
+@contextmanager
+def _looking_up(session):
+    token = _current_session.set(session)
+    try:
+        yield
+    finally:
+        _current_session.reset(token)
+
+
 class PortalModelBackend(ModelBackend):
     def get_user(self, user_id):
         """The logged-in person, on every request: Django's rule (active people
-        only), read with a plain query."""
-        found = list(get_user_model()._default_manager.raw(_user_sql(), [user_id]))
-        if not found:
+        only), read with the session when it was, else with a plain query."""
+        person = getattr(_current_session.get(), "loaded_user", None)
+        if person is None or str(person.pk) != str(user_id):
+            found = list(get_user_model()._default_manager.raw(_user_sql(), [user_id]))
+            person = found[0] if found else None
+        if person is None:
             return None
-        return found[0] if self.user_can_authenticate(found[0]) else None
+        return person if self.user_can_authenticate(person) else None
 
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
@@ -78,3 +100,21 @@ class PortalModelBackend(ModelBackend):
                 cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk])
                 user_obj._perm_cache = {f"{app}.{code}" for app, code in cursor}
         return user_obj._perm_cache
+
+
+def _session_user(request):
+    """As Django's ``get_user`` in its middleware, with the person the session
+    read handed to the backend; every check of Django's ``auth.get_user`` (the
+    backend named in the session, the session's password hash) runs as always."""
+    if not hasattr(request, "_cached_user"):
+        with _looking_up(request.session):
+            request._cached_user = auth.get_user(request)
+    return request._cached_user
+
+
+class PortalAuthenticationMiddleware(AuthenticationMiddleware):
+    """Django's, reading the person with the session (home/sessions.py)."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _session_user(request))

@@ -1,5 +1,7 @@
 """The site shell: the home page (the catalog's shop window) and plain pages."""
 
+from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.functional import SimpleLazyObject
 from wagtail.admin.panels import FieldPanel
@@ -49,3 +51,26 @@ class ContentPage(RememberedRestrictionsMixin, UncachedPreviewMixin, Page):
     content_panels = Page.content_panels + [FieldPanel("body")]
     parent_page_types = ["home.HomePage", "home.ContentPage"]
     subpage_types = ["home.ContentPage"]
+
+
+class PortalSession(AbstractBaseSession):
+    """Django's database session, with the key of the person it logs in, so the
+    person is read with the session in one query (home/sessions.py). Removing a
+    person removes their sessions."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "session"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from home.sessions import SessionStore
+
+        return SessionStore

@@ -1,11 +1,18 @@
-"""Django's database sessions, read with one plain query.
+"""Django's database sessions, read with one plain query that also reads the
+person the session logs in.
 
-Every request from someone logged in loads their session; the stock store builds
-that query with the ORM each time, which took several times longer than the
-database took to answer it (bench/README.md, "The shell"). Saving, expiry,
-rotation and deletion are Django's own.
+Every request from someone logged in loads their session and then the person;
+the stock store builds its query with the ORM each time, which took several
+times longer than the database took to answer it (bench/README.md, "The
+shell"), and the person cost a second round trip. The session row keeps the
+person's key (``PortalSession.user``, set whenever the session is saved), so one
+query with a join reads both; Django's own checks then run as always
+(home/auth.py). Saving, expiry, rotation and deletion are Django's own.
 """
 
+from functools import cache
+
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
@@ -13,24 +20,58 @@ from django.utils import timezone
 from home.sql import column, table
 
 
+@cache
+def _session_sql() -> str:
+    """The session's data with the person's row (all NULL when it names nobody),
+    as a raw query on the person's model, so Django converts their values."""
+    from home.models import PortalSession as session
+
+    person = get_user_model()
+    return (
+        f"SELECT u.*, s.{column(session, 'session_data')} AS session_data"
+        f" FROM {table(session)} s LEFT JOIN {table(person)} u"
+        f" ON u.{column(person, person._meta.pk.name)} = s.{column(session, 'user')}"
+        f" WHERE s.{column(session, 'session_key')} = %s"
+        f" AND s.{column(session, 'expire_date')} > %s"
+    )
+
+
 class SessionStore(db.SessionStore):
+    # The person the session row names, read with it; None when it names nobody.
+    # Only a hint: home.auth uses it when it is the person the session's data
+    # says is logged in, and Django's checks run on it as on any other.
+    loaded_user = None
+
+    @classmethod
+    def get_model_class(cls):
+        from home.models import PortalSession
+
+        return PortalSession
+
+    def create_model_instance(self, data):
+        obj = super().create_model_instance(data)
+        key = data.get(SESSION_KEY)
+        obj.user_id = get_user_model()._meta.pk.to_python(key) if key else None
+        return obj
+
     def _get_session_from_db(self):
+        self.loaded_user = None
         if not self.session_key:
             self._session_key = None
             return None
         model = self.model
-        connection = connections[router.db_for_read(model)]
-        sql = (
-            f"SELECT {column(model, 'session_data')} FROM {table(model)}"
-            f" WHERE {column(model, 'session_key')} = %s"
-            f" AND {column(model, 'expire_date')} > %s"
+        using = router.db_for_read(model)
+        now = connections[using].ops.adapt_datetimefield_value(timezone.now())
+        found = list(
+            get_user_model()
+            ._default_manager.db_manager(using)
+            .raw(_session_sql(), [self.session_key, now])
         )
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [self.session_key, now])
-            row = cursor.fetchone()
-        if row is None:
+        if not found:
             # As Django's: an unknown or expired key starts a new session.
             self._session_key = None
             return None
-        return model(session_key=self.session_key, session_data=row[0])
+        row = found[0]
+        if row.pk is not None:
+            self.loaded_user = row
+        return model(session_key=self.session_key, session_data=row.session_data)

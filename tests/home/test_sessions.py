@@ -4,7 +4,7 @@ live session is found, an expired, unknown or deleted one starts afresh."""
 import datetime
 
 import pytest
-from django.contrib.sessions.models import Session
+from home.models import PortalSession as Session
 from django.utils import timezone
 
 from home.sessions import SessionStore
@@ -64,3 +64,81 @@ def test_logging_in_and_out_through_the_pages(client, employee):
     response = client.get("/requests/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+# --- The person read with the session ------------------------------------------------
+
+
+def _row(client):
+    return Session.objects.get(session_key=client.cookies["sessionid"].value)
+
+
+def test_the_session_row_names_the_person_it_logs_in(client, employee):
+    client.force_login(employee)
+    assert _row(client).user_id == employee.pk
+    client.post("/accounts/logout/")
+    assert not Session.objects.filter(user=employee).exists()
+
+
+def test_the_person_comes_with_the_session_in_one_query(
+    client, employee, django_assert_num_queries
+):
+    client.force_login(employee)
+    store = SessionStore(session_key=client.cookies["sessionid"].value)
+    with django_assert_num_queries(1):
+        assert store["_auth_user_id"] == str(employee.pk)
+        assert (store.loaded_user.pk, store.loaded_user.username) == (
+            employee.pk,
+            "emp",
+        )
+
+
+def test_an_anonymous_session_names_nobody():
+    store = SessionStore()
+    store["basket"] = 3
+    store.save()
+    again = SessionStore(session_key=store.session_key)
+    assert again["basket"] == 3
+    assert again.loaded_user is None
+    assert Session.objects.get(session_key=store.session_key).user_id is None
+
+
+def _who(client) -> str:
+    """Who the portal thinks is asking: the header names them."""
+    response = client.get("/requests/")
+    if response.status_code == 302:
+        return "nobody"
+    assert response.status_code == 200
+    return response.context["request"].user.username
+
+
+def test_a_row_naming_someone_else_does_not_change_who_is_logged_in(
+    client, employee, a_manager
+):
+    # The row's key is only a hint: the session's own data decides who it is.
+    client.force_login(employee)
+    Session.objects.filter(user=employee).update(user=a_manager)
+    assert _who(client) == "emp"
+
+
+def test_django_checks_still_run_on_the_person_read_with_the_session(
+    client, employee
+):
+    client.force_login(employee)
+    assert _who(client) == "emp"
+    # A changed password ends the session (its hash no longer matches) ...
+    employee.set_password("another-long-password")
+    employee.save()
+    assert _who(client) == "nobody"
+    # ... and someone made inactive is nobody, even with a fresh session.
+    client.force_login(employee)
+    employee.is_active = False
+    employee.save()
+    assert _who(client) == "nobody"
+
+
+def test_removing_a_person_ends_their_sessions(client, employee):
+    client.force_login(employee)
+    employee.delete()
+    assert not Session.objects.exists()
+    assert _who(client) == "nobody"
