@@ -4,9 +4,9 @@ live session is found, an expired, unknown or deleted one starts afresh."""
 import datetime
 
 import pytest
-from home.models import PortalSession as Session
 from django.utils import timezone
 
+from home.models import PortalSession as Session
 from home.sessions import SessionStore
 
 pytestmark = pytest.mark.django_db
@@ -121,9 +121,7 @@ def test_a_row_naming_someone_else_does_not_change_who_is_logged_in(
     assert _who(client) == "emp"
 
 
-def test_django_checks_still_run_on_the_person_read_with_the_session(
-    client, employee
-):
+def test_django_checks_still_run_on_the_person_read_with_the_session(client, employee):
     client.force_login(employee)
     assert _who(client) == "emp"
     # A changed password ends the session (its hash no longer matches) ...
