@@ -431,6 +431,8 @@ def measure(args) -> dict:
         except AssertionError as exc:
             # _time_page's assertion: (url, status, start of the body).
             row["error"] = f"status {exc.args[0][1]}" if exc.args else "failed"
+        except Exception as exc:  # the test client re-raises a view's error
+            row["error"] = f"{type(exc).__name__}: {str(exc)[:80]}"
         else:
             row |= {
                 "median_ms": _median_ms(samples),
