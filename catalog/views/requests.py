@@ -8,7 +8,7 @@ from catalog.exceptions import CatalogError, InvalidInput
 from catalog.ids import parse_id
 from catalog.models import ItemStatus
 from catalog.selectors.requests import (
-    held_services,
+    held_services_page,
     item_to_rate,
     my_requests,
     request_detail,
@@ -101,9 +101,13 @@ def my_services(request):
 
 
 def _my_services_page(request, *, bound: tuple[int, RemovalForm] | None = None):
-    """The page, with ``bound`` (a removal form that came back with errors) in
-    its held service's row."""
-    items = list(held_services(user=request.user))
+    """A page of what the person holds, with ``bound`` (a removal form that came
+    back with errors) in its held service's row; None if that row is not on
+    the page asked for."""
+    page_obj = held_services_page(user=request.user, page=request.GET.get("page"))
+    items = list(page_obj.object_list)
+    if bound is not None and all(item.pk != bound[0] for item in items):
+        return None
     for item in items:
         if bound is not None and bound[0] == item.pk:
             item.removal_form = bound[1]
@@ -112,7 +116,11 @@ def _my_services_page(request, *, bound: tuple[int, RemovalForm] | None = None):
     return render(
         request,
         "catalog/my_services.html",
-        {"items": items, "error_form": bound[1] if bound else None},
+        {
+            "items": items,
+            "page_obj": page_obj,
+            "error_form": bound[1] if bound else None,
+        },
         status=400 if bound else 200,
     )
 
@@ -121,8 +129,9 @@ def _my_services_page(request, *, bound: tuple[int, RemovalForm] | None = None):
 def my_service_remove(request, item_id: int):
     form = _removal_form(item_id, request.POST)
     if not form.is_valid():
-        if any(item.pk == item_id for item in held_services(user=request.user)):
-            return _my_services_page(request, bound=(item_id, form))
+        page = _my_services_page(request, bound=(item_id, form))
+        if page is not None:
+            return page
         for error in form.errors.get("reason", []):
             messages.error(request, error)
         return redirect("catalog:my_services")

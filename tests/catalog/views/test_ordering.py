@@ -685,3 +685,80 @@ def test_the_chosen_person_stays_chosen_after_an_error(client, org, catalog):
     assert "Emma Evans's department's cost centre." in html
     assert "Their department&#x27;s cost centre: CC-2100 Sales</option>" in html
     assert not ServiceRequest.objects.exists()
+
+
+def _hold_many(employee, catalog, how_many: int) -> dict[str, int]:
+    """``employee`` holds ``how_many`` delivered monthly services: the laptop
+    ordered once, then copies of it named "Service 02" and on. Their ids by name."""
+    item = order(employee, catalog, "laptop").items.get()
+    RequestItem.objects.filter(pk=item.pk).update(status=ItemStatus.FULFILLED)
+    item.refresh_from_db()
+    copies = []
+    for number in range(2, how_many + 1):
+        item.pk = None
+        item.line_number = number
+        item.service_name = f"Service {number:02d}"
+        copies.append(
+            RequestItem(
+                **{
+                    f.attname: getattr(item, f.attname)
+                    for f in RequestItem._meta.concrete_fields
+                }
+            )
+        )
+    RequestItem.objects.bulk_create(copies)
+    return dict(
+        RequestItem.objects.filter(request=item.request).values_list(
+            "service_name", "pk"
+        )
+    )
+
+
+def test_my_services_comes_in_pages_of_25(employee_client, employee, catalog):
+    _hold_many(employee, catalog, 27)
+    first = employee_client.get("/my-services/").content.decode()
+    # By name: "New laptop", then "Service 02" to "Service 25" on the first page.
+    assert "New laptop" in first and "Service 25" in first
+    assert "Service 26" not in first
+    assert "Page 1 of 2" in first and 'href="?page=2"' in first
+    second = employee_client.get("/my-services/?page=2").content.decode()
+    assert "Service 26" in second and "Service 27" in second
+    assert "Service 25" not in second and "New laptop" not in second
+    assert "Page 2 of 2" in second
+
+
+def test_a_removal_refused_on_a_later_page_comes_back_on_that_page(
+    employee_client, employee, catalog
+):
+    ids = _hold_many(employee, catalog, 27)
+    item_id = ids["Service 27"]
+    html = employee_client.get("/my-services/?page=2").content.decode()
+    assert f'action="/my-services/{item_id}/remove/?page=2"' in html
+    response = employee_client.post(
+        f"/my-services/{item_id}/remove/?page=2", {"reason": "x" * 4001}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Page 2 of 2" in html
+    assert f'id="id_remove{item_id}_reason"' in html
+    assert "Keep the reason under 4000 characters (you wrote 4001)." in html
+    assert not RequestItem.objects.filter(removes_item_id=item_id).exists()
+    # Asked from a page that doesn't show the row: the message, back on the list.
+    response = employee_client.post(
+        f"/my-services/{item_id}/remove/", {"reason": "x" * 4001}, follow=True
+    )
+    assert "Keep the reason under 4000 characters" in response.content.decode()
+    assert not RequestItem.objects.filter(removes_item_id=item_id).exists()
+
+
+def test_my_services_costs_the_same_queries_for_2_or_27_held(
+    employee_client, employee, catalog
+):
+    _hold_many(employee, catalog, 2)
+    employee_client.get("/my-services/")  # the site's routes, read once
+    with captured_queries() as few:
+        assert employee_client.get("/my-services/").status_code == 200
+    _hold_many(employee, catalog, 25)
+    with captured_queries() as many:
+        assert employee_client.get("/my-services/").status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)
