@@ -43,6 +43,7 @@ from catalog.models import (
 )
 from catalog.selectors.people import display_name
 from catalog.views.admin import (
+    CappedIndexView,
     CatalogAsUserView,
     RequestInspectView,
     categories_in_explorer,
@@ -468,6 +469,7 @@ class ServiceRequestViewSet(ModelViewSet):
     url_prefix = "requests"
     icon = "form"
     menu_label = "Requests"
+    index_view_class = CappedIndexView
     list_display = [
         "__str__",
         Column("requested_for", label="For", accessor=_name_of("requested_for")),
@@ -512,6 +514,7 @@ class RequestEventViewSet(ModelViewSet):
     url_prefix = "request-log"
     icon = "history"
     menu_label = "Request log"
+    index_view_class = CappedIndexView
     list_display = [
         "request",
         "sequence",

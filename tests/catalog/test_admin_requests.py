@@ -43,3 +43,53 @@ def test_inspecting_a_request_shows_its_items_and_log(admin_client, employee, ca
     assert "submitted the request" in html
     assert "added a work note" in html and "Stock checked." in html
     assert "queue-badge--internal" in html
+
+
+# --- Lists that grow without end count only so far -----------------------------------
+
+
+@pytest.fixture
+def small_cap(monkeypatch):
+    from catalog.views.admin import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 3)
+
+
+def test_a_long_list_counts_up_to_its_cap(admin_client, employee, catalog, small_cap):
+    def label(url):
+        html = " ".join(admin_client.get(url).content.decode().split())
+        return html.split('class="pagination__end">')[1].split("<")[0].strip()
+
+    order(employee, catalog, "password")
+    order(employee, catalog, "password")
+    # Up to the cap, a list counts as Wagtail's does; past it, it says so.
+    assert label("/admin/requests/") == "2 service requests"
+    assert label("/admin/request-log/") == "More than 3 request events"
+    assert label("/admin/request-log/?name=request.submitted") == "2 request events"
+
+
+@pytest.mark.parametrize(
+    ("rows", "per_page", "pages", "label"),
+    [
+        (0, 2, 1, "0 request events"),
+        (3, 2, 2, "3 request events"),
+        (4, 2, 2, "More than 3 request events"),  # 3 shown, on 2 pages
+        (9, 1, 3, "More than 3 request events"),
+    ],
+)
+def test_capped_pages(employee, catalog, small_cap, rows, per_page, pages, label):
+    from catalog.models import RequestEvent
+    from catalog.views.admin import CappedPaginator
+
+    while RequestEvent.objects.count() < rows:
+        order(employee, catalog, "password")
+    events = (
+        RequestEvent.objects.order_by("pk")[:rows]
+        if rows
+        else RequestEvent.objects.none()
+    )
+    paginator = CappedPaginator(
+        RequestEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("pk"),
+        per_page,
+    )
+    assert (paginator.num_pages, paginator.items_count_label) == (pages, label)
