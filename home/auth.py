@@ -28,20 +28,29 @@ from home.sql import column, table
 
 
 @cache
-def held_permission_ids_sql() -> str:
-    """The ids of the permissions a person holds, their own and their groups'
-    (the person's key is the parameter, twice): Django's rule as SQL, shared
-    with the header's query (catalog.selectors.header)."""
+def held_permission_ids_sql(person: str = "%s") -> str:
+    """The ids of the permissions a person holds, their own and their groups':
+    Django's rule as SQL, for the person whose key is ``person`` (an SQL
+    expression; by default a parameter, given twice). Shared with the header's
+    query (catalog.selectors.header) and the session's (home/sessions.py)."""
     user_perms = get_user_model().user_permissions.through
     memberships = get_user_model().groups.through
     group_perms = Group.permissions.through
     return (
         f"SELECT {column(user_perms, 'permission')} FROM {table(user_perms)}"
-        f" WHERE {column(user_perms, 'user')} = %s"
+        f" WHERE {column(user_perms, 'user')} = {person}"
         f" UNION SELECT gp.{column(group_perms, 'permission')}"
         f" FROM {table(group_perms)} gp JOIN {table(memberships)} m"
         f" ON m.{column(memberships, 'group')} = gp.{column(group_perms, 'group')}"
-        f" WHERE m.{column(memberships, 'user')} = %s"
+        f" WHERE m.{column(memberships, 'user')} = {person}"
+    )
+
+
+def _permissions_from(person: str) -> str:
+    return (
+        f" FROM {table(Permission)} p JOIN {table(ContentType)} ct"
+        f" ON ct.{column(ContentType, 'id')} = p.{column(Permission, 'content_type')}"
+        f" WHERE p.{column(Permission, 'id')} IN ({held_permission_ids_sql(person)})"
     )
 
 
@@ -49,11 +58,28 @@ def held_permission_ids_sql() -> str:
 def _permissions_sql() -> str:
     return (
         f"SELECT ct.{column(ContentType, 'app_label')},"
-        f" p.{column(Permission, 'codename')}"
-        f" FROM {table(Permission)} p JOIN {table(ContentType)} ct"
-        f" ON ct.{column(ContentType, 'id')} = p.{column(Permission, 'content_type')}"
-        f" WHERE p.{column(Permission, 'id')} IN ({held_permission_ids_sql()})"
+        f" p.{column(Permission, 'codename')}" + _permissions_from("%s")
     )
+
+
+@cache
+def held_permission_names_sql(person: str) -> str:
+    """The names ("app.codename") of the permissions ``person`` (an SQL
+    expression) holds, as one value separated by spaces, NULL for none."""
+    joined = "string_agg" if connection.vendor == "postgresql" else "group_concat"
+    name = (
+        f"ct.{column(ContentType, 'app_label')} || '.' ||"
+        f" p.{column(Permission, 'codename')}"
+    )
+    return f"SELECT {joined}({name}, ' ')" + _permissions_from(person)
+
+
+def permissions_known(person, names: str | None) -> None:
+    """``person``'s permissions, read by a query that also read something else
+    (the session's, with the person): no query of their own. Not for a
+    superuser, who holds every permission (Django's stock path)."""
+    if not person.is_superuser:
+        person._perm_cache = set(names.split()) if names else set()
 
 
 @cache

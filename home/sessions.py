@@ -1,13 +1,14 @@
 """Django's database sessions, read with one plain query that also reads the
-person the session logs in.
+person the session logs in and the permissions they hold.
 
 Every request from someone logged in loads their session and then the person;
 the stock store builds its query with the ORM each time, which took several
 times longer than the database took to answer it (bench/README.md, "The
-shell"), and the person cost a second round trip. The session row keeps the
-person's key (``PortalSession.user``, set whenever the session is saved), so one
-query with a join reads both; Django's own checks then run as always
-(home/auth.py). Saving, expiry, rotation and deletion are Django's own.
+shell"), and the person and their permissions cost two more round trips. The
+session row keeps the person's key (``PortalSession.user``, set whenever the
+session is saved), so one query with a join reads all three; Django's own checks
+then run as always (home/auth.py). Saving, expiry, rotation and deletion are
+Django's own.
 """
 
 from functools import cache
@@ -17,6 +18,7 @@ from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
 
+from home.auth import held_permission_names_sql, permissions_known
 from home.sql import column, table
 
 
@@ -27,8 +29,10 @@ def _session_sql() -> str:
     from home.models import PortalSession as session
 
     person = get_user_model()
+    permissions = held_permission_names_sql(f"s.{column(session, 'user')}")
     return (
-        f"SELECT u.*, s.{column(session, 'session_data')} AS session_data"
+        f"SELECT u.*, s.{column(session, 'session_data')} AS session_data,"
+        f" ({permissions}) AS permission_names"
         f" FROM {table(session)} s LEFT JOIN {table(person)} u"
         f" ON u.{column(person, person._meta.pk.name)} = s.{column(session, 'user')}"
         f" WHERE s.{column(session, 'session_key')} = %s"
@@ -73,5 +77,6 @@ class SessionStore(db.SessionStore):
             return None
         row = found[0]
         if row.pk is not None:
+            permissions_known(row, row.permission_names)
             self.loaded_user = row
         return model(session_key=self.session_key, session_data=row.session_data)

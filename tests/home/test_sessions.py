@@ -140,3 +140,71 @@ def test_removing_a_person_ends_their_sessions(client, employee):
     employee.delete()
     assert not Session.objects.exists()
     assert _who(client) == "nobody"
+
+
+def _loaded(client, person):
+    client.force_login(person)
+    store = SessionStore(session_key=client.cookies["sessionid"].value)
+    store.load()
+    return store.loaded_user
+
+
+@pytest.mark.parametrize(
+    ("groups", "direct", "holds", "lacks"),
+    [
+        # Worked out by hand from the roles the migrations create.
+        ([], [], [], ["catalog.work_requests", "catalog.view_reports"]),
+        (["Fulfiller"], [], ["catalog.work_requests"], ["catalog.view_reports"]),
+        (
+            ["Fulfiller"],
+            ["view_reports"],
+            ["catalog.work_requests", "catalog.view_reports"],
+            ["catalog.approve_any_request"],
+        ),
+    ],
+)
+def test_the_permissions_come_with_the_session(
+    client, django_assert_num_queries, groups, direct, holds, lacks
+):
+    from django.contrib.auth.models import Group, Permission
+
+    from tests.factories import UserFactory
+
+    person = UserFactory(groups=[Group.objects.get(name=name) for name in groups])
+    person.user_permissions.add(*Permission.objects.filter(codename__in=direct))
+    loaded = _loaded(client, person)
+    with django_assert_num_queries(0):
+        assert all(loaded.has_perm(perm) for perm in holds)
+        assert not any(loaded.has_perm(perm) for perm in lacks)
+        names = loaded.get_all_permissions()
+    # The same set as the backend's own query for a fresh copy of the person.
+    fresh = type(person).objects.get(pk=person.pk)
+    assert names == fresh.get_all_permissions()
+
+
+def test_a_superuser_still_holds_every_permission(client):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    loaded = _loaded(client, UserFactory(is_superuser=True))
+    assert loaded.has_perm("catalog.work_requests")
+    assert len(loaded.get_all_permissions()) == Permission.objects.count()
+
+
+def test_a_page_that_checks_a_permission_asks_no_query_for_it(
+    client, fulfiller, django_assert_num_queries
+):
+    client.force_login(fulfiller)
+    client.get("/queue/")  # the site's routes, read once
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/queue/").status_code == 200
+    assert not any(
+        "auth_permission" in q["sql"]
+        and "session_data" not in q["sql"]
+        and "catalog_basketline" not in q["sql"]
+        for q in queries.captured_queries
+    )
