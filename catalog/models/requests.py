@@ -107,7 +107,20 @@ class ServiceRequest(models.Model):
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
-        indexes = [models.Index(fields=["requested_for", "-submitted_at"])]
+        # My requests: each person's requests, newest first, in two ranges
+        # (for them; by them for others) merged a page at a time.
+        indexes = [
+            models.Index(
+                fields=["requested_for", "-submitted_at", "-id"],
+                name="request_for_newest",
+            ),
+            # With whom it is for, so "ordered for someone else" reads the
+            # index alone.
+            models.Index(
+                fields=["requested_by", "-submitted_at", "-id", "requested_for"],
+                name="request_by_newest",
+            ),
+        ]
         permissions = [
             (
                 "order_on_behalf",

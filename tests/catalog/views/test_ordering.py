@@ -762,3 +762,46 @@ def test_my_services_costs_the_same_queries_for_2_or_27_held(
     with captured_queries() as many:
         assert employee_client.get("/my-services/").status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_my_requests_merges_for_me_and_by_me_newest_first(
+    employee, finance_londoner, catalog
+):
+    """Requests for the person and those they ordered for someone else, read as
+    two parts and merged: each once, newest first, across pages."""
+    import datetime
+
+    from django.http import QueryDict
+    from django.utils import timezone
+
+    from catalog.selectors.requests import my_requests
+
+    start = timezone.now() - datetime.timedelta(days=30)
+    expected = []
+    for day in range(23):
+        service_request = order(employee, catalog, "password")
+        if day % 3 == 1:  # ordered by the employee for someone else
+            ServiceRequest.objects.filter(pk=service_request.pk).update(
+                requested_for=finance_londoner
+            )
+        elif day % 3 == 2:  # ordered by someone else for the employee
+            ServiceRequest.objects.filter(pk=service_request.pk).update(
+                requested_by=finance_londoner
+            )
+        ServiceRequest.objects.filter(pk=service_request.pk).update(
+            submitted_at=start + datetime.timedelta(days=day)
+        )
+        expected.append(service_request.number)
+    # Neither by nor for the employee.
+    order(finance_londoner, catalog, "password")
+    expected.reverse()  # newest first
+
+    def numbers(page):
+        found = my_requests(user=employee, params=QueryDict(f"page={page}"))
+        return [r.number for r in found["requests"]], found["page_obj"]
+
+    first, page_obj = numbers(1)
+    second, _ = numbers(2)
+    assert (page_obj.paginator.count, page_obj.paginator.num_pages) == (23, 2)
+    assert first == expected[:20]
+    assert second == expected[20:]
