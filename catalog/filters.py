@@ -225,6 +225,9 @@ class QueueFilter(django_filters.FilterSet):
         choices=QUEUE_STATUS_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         label="Status",
+        # A column of the item itself: no join, so no duplicate rows to remove
+        # (DISTINCT would make the count sort the whole queue).
+        distinct=False,
     )
     # Choices from the person's teams, read once for the page.
     group = django_filters.ChoiceFilter(

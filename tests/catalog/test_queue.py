@@ -386,6 +386,17 @@ def test_each_sort(queue, fixer, sort, expected):
     assert names(queue_for(fixer, sort=sort)) == expected
 
 
+@pytest.mark.parametrize(("sort", "expected"), SORTS)
+def test_each_sort_across_pages(queue, fixer, monkeypatch, sort, expected):
+    # Four to a page: the page's keys are read in the sort order, then its rows.
+    monkeypatch.setattr("catalog.selectors.queue.ITEMS_PER_PAGE", 4)
+    first = queue_for(fixer, sort=sort)
+    second = queue_for(fixer, sort=sort, page="2")
+    assert names(first) == expected[:4]
+    assert names(second) == expected[4:]
+    assert second["page_obj"].paginator.count == 6
+
+
 def test_an_unknown_sort_falls_back_to_internal_due(queue, fixer):
     assert names(queue_for(fixer, sort="'; drop table")) == SORTS[0][1]
 
