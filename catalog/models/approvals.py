@@ -94,6 +94,11 @@ class ApprovalStep(models.Model):
             models.Index(fields=["approver", "status"]),
             models.Index(fields=["status", "remind_at"]),
             models.Index(fields=["status", "escalate_at"]),
+            # "Recently decided by you", newest first, read in order.
+            models.Index(
+                fields=["decided_by", "-decided_at", "-id"],
+                name="approval_decided_newest",
+            ),
         ]
 
     def __str__(self):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.core.paginator import Paginator
 from django.utils import timezone
 
 from catalog import permissions
@@ -25,6 +26,8 @@ from catalog.models import (
 from catalog.selectors.people import active_people, display_name, people_matching
 
 RECENT_DECISIONS = 10
+# Requests waiting for a decision, a page at a time, oldest first.
+WAITING_PER_PAGE = 20
 
 
 def waiting_steps(*, user, on: date | None = None):
@@ -78,9 +81,32 @@ def _job_title(person) -> str:
     return profile.job_title if profile else ""
 
 
-def approvals_waiting(*, user, on: date | None = None) -> list[WaitingRequest]:
-    """What waits for ``user``'s decision, grouped by request, oldest first."""
-    steps = waiting_steps(user=user, on=on).select_related(
+def approvals_waiting_page(*, user, page, on: date | None = None):
+    """A page of ``approvals_waiting``: the paginator's page (of request keys)
+    and the page's requests with their steps. Someone who decides for a whole
+    company can have hundreds waiting; a page costs the same either way."""
+    requests = (
+        waiting_steps(user=user, on=on)
+        .order_by("request__submitted_at", "request_id")
+        .values_list("request_id", flat=True)
+        .distinct()
+    )
+    page_obj = Paginator(requests, WAITING_PER_PAGE).get_page(page)
+    # The page's keys as a subquery of its steps: one query for both.
+    return page_obj, approvals_waiting(
+        user=user, on=on, request_ids=page_obj.object_list
+    )
+
+
+def approvals_waiting(
+    *, user, on: date | None = None, request_ids=None
+) -> list[WaitingRequest]:
+    """What waits for ``user``'s decision, grouped by request, oldest first;
+    only the requests ``request_ids`` when given."""
+    steps = waiting_steps(user=user, on=on)
+    if request_ids is not None:
+        steps = steps.filter(request_id__in=request_ids)
+    steps = steps.select_related(
         "item",
         "approver",
         "request__requested_for__profile",

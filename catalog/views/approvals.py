@@ -17,7 +17,7 @@ from catalog.ids import parse_id
 from catalog.selectors.approvals import (
     approval_step_for,
     approvals_decided_by,
-    approvals_waiting,
+    approvals_waiting_page,
     my_delegation,
     request_for_approver,
     standing_in_for,
@@ -49,7 +49,9 @@ def approval_list(request):
 def _approvals_page(request, *, bound=None, status=200):
     """The page, with ``bound`` (one form that came back with errors) in its
     place. None if that form's item or request is no longer on the page."""
-    waiting = approvals_waiting(user=request.user)
+    page_obj, waiting = approvals_waiting_page(
+        user=request.user, page=request.GET.get("page")
+    )
     placed = bound is None
     for group in waiting:
         prefix = _request_prefix(group.service_request.pk)
@@ -71,6 +73,7 @@ def _approvals_page(request, *, bound=None, status=200):
         "catalog/approvals.html",
         {
             "waiting": waiting,
+            "page_obj": page_obj,
             "decided": approvals_decided_by(user=request.user),
             "error_form": bound,
         },

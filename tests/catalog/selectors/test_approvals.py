@@ -194,3 +194,36 @@ def test_substitute_candidates_by_name(people):
         user=people["manager"], query="", chosen_id=people["nobody"].pk
     )
     assert kept == [people["nobody"]]
+
+
+def test_waiting_approvals_come_a_page_at_a_time_oldest_first(
+    people, catalog, monkeypatch
+):
+    import datetime
+
+    from catalog.models import ServiceRequest
+    from catalog.selectors.approvals import approvals_waiting_page
+    from tests.conftest import order
+
+    monkeypatch.setattr("catalog.selectors.approvals.WAITING_PER_PAGE", 2)
+    numbers = []
+    for days_ago in (1, 3, 2):  # submitted out of order
+        service_request = order(people["employee"], catalog, "laptop")
+        ServiceRequest.objects.filter(pk=service_request.pk).update(
+            submitted_at=service_request.submitted_at
+            - datetime.timedelta(days=days_ago)
+        )
+        numbers.append(service_request.number)
+    oldest_first = [numbers[1], numbers[2], numbers[0]]
+
+    def page(number):
+        page_obj, groups = approvals_waiting_page(
+            user=people["manager"], page=number, on=WEDNESDAY
+        )
+        return page_obj, [group.service_request.number for group in groups]
+
+    first, on_first = page(1)
+    second, on_second = page(2)
+    assert (first.paginator.count, first.paginator.num_pages) == (3, 2)
+    assert on_first == oldest_first[:2]
+    assert on_second == oldest_first[2:]
