@@ -137,6 +137,11 @@ class ServiceFilter(django_filters.FilterSet):
         return queryset
 
 
+def _start_of(day: date) -> datetime:
+    """Midnight at the start of ``day`` in the portal's time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 class RequestFilter(django_filters.FilterSet):
     """My requests: by the status of any item, and by date submitted."""
 
@@ -146,15 +151,15 @@ class RequestFilter(django_filters.FilterSet):
         empty_label="Any status",
         label="Status",
     )
+    # Days in the portal's time zone, compared as a range of times rather than
+    # the date of each request's time, so the person's index serves the range.
     submitted_from = django_filters.DateFilter(
-        field_name="submitted_at",
-        lookup_expr="date__gte",
+        method="filter_from",
         label="Submitted from",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     submitted_to = django_filters.DateFilter(
-        field_name="submitted_at",
-        lookup_expr="date__lte",
+        method="filter_to",
         label="to",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
@@ -170,6 +175,12 @@ class RequestFilter(django_filters.FilterSet):
         return queryset.filter(
             Exists(RequestItem.objects.filter(request=OuterRef("pk"), status=value))
         )
+
+    def filter_from(self, queryset, name, value):
+        return queryset.filter(submitted_at__gte=_start_of(value))
+
+    def filter_to(self, queryset, name, value):
+        return queryset.filter(submitted_at__lt=_start_of(value + timedelta(days=1)))
 
 
 # --- The fulfilment queue (Wagtail admin) ---------------------------------------------

@@ -282,6 +282,20 @@ class RequestItem(models.Model):
             models.Index(fields=["fulfilment_group", "status"]),
             models.Index(fields=["status", "resolution_due_at"]),
             models.Index(fields=["status", "internal_resolution_due_at"]),
+            # My requests filtered by status: whether a request has an item in
+            # a status, answered from the index alone.
+            models.Index(fields=["request", "status"], name="item_request_status"),
+            # My services: what a person may hold, per request, in the list's
+            # order (catalog.selectors.requests.held_items).
+            models.Index(
+                fields=["request", "service_name", "fulfilled_at", "id"],
+                condition=Q(
+                    status__in=["closed", "fulfilled"],
+                    monthly_price__gt=0,
+                    removes_item__isnull=True,
+                ),
+                name="item_held",
+            ),
             # The fulfilment queue's sort orders (catalog/filters.py), over open
             # items only: a page is read in order and stops at its 25 rows,
             # however long the queue (bench/README.md, "Every page at a million

@@ -805,3 +805,40 @@ def test_my_requests_merges_for_me_and_by_me_newest_first(
     assert (page_obj.paginator.count, page_obj.paginator.num_pages) == (23, 2)
     assert first == expected[:20]
     assert second == expected[20:]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        # Submitted at 23:30 and 00:30 London summer time on 1 and 2 July 2026
+        # (22:30 and 23:30 UTC on 1 July): days are the portal's, not UTC's.
+        ({"submitted_to": "2026-07-01"}, ["late"]),
+        ({"submitted_from": "2026-07-02"}, ["early"]),
+        ({"submitted_from": "2026-07-01", "submitted_to": "2026-07-01"}, ["late"]),
+        (
+            {"submitted_from": "2026-07-01", "submitted_to": "2026-07-02"},
+            ["early", "late"],
+        ),
+        ({"submitted_from": "2026-07-03"}, []),
+    ],
+)
+def test_my_requests_dates_are_the_portals_days(employee, catalog, params, expected):
+    import datetime
+
+    from django.http import QueryDict
+
+    from catalog.selectors.requests import my_requests
+
+    utc = datetime.timezone.utc
+    names = {}
+    for name, moment in (
+        ("late", datetime.datetime(2026, 7, 1, 22, 30, tzinfo=utc)),
+        ("early", datetime.datetime(2026, 7, 1, 23, 30, tzinfo=utc)),
+    ):
+        service_request = order(employee, catalog, "password")
+        ServiceRequest.objects.filter(pk=service_request.pk).update(submitted_at=moment)
+        names[service_request.number] = name
+    query = QueryDict(mutable=True)
+    query.update(params)
+    found = my_requests(user=employee, params=query)["requests"]
+    assert [names[r.number] for r in found] == expected
