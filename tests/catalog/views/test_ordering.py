@@ -829,7 +829,7 @@ def test_my_requests_dates_are_the_portals_days(employee, catalog, params, expec
 
     from catalog.selectors.requests import my_requests
 
-    utc = datetime.timezone.utc
+    utc = datetime.UTC
     names = {}
     for name, moment in (
         ("late", datetime.datetime(2026, 7, 1, 22, 30, tzinfo=utc)),
