@@ -621,3 +621,26 @@ def test_decline_all_of_a_one_item_request_without_a_reason_says_why(
         "Say why you are not approving it, so they know what to do."
     ]
     assert step_of(service_request).status == "pending"
+
+
+def test_a_refusal_on_a_later_page_comes_back_on_that_page(
+    client, emma, marcus, catalog, monkeypatch
+):
+    monkeypatch.setattr("catalog.selectors.approvals.WAITING_PER_PAGE", 1)
+    order(emma, catalog, "laptop")
+    later = step_of(order(emma, catalog, "laptop"))
+    client.force_login(marcus)
+    html = page(client, "/approvals/?page=2")
+    assert "Page 2 of 2 (2 requests waiting)" in html
+    assert f'action="{decide_url(later)}?page=2"' in html
+    prefix = f"step-{later.pk}"
+    response = client.post(
+        f"{decide_url(later)}?page=2",
+        {f"{prefix}-decision": "decline", f"{prefix}-note": ""},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Page 2 of 2" in html
+    assert f'id="id_step-{later.pk}-note_error"' in html
+    later.refresh_from_db()
+    assert later.status == "pending"
