@@ -432,15 +432,21 @@ def more_history(world, count: int) -> None:
 # dashboard then asks for its figures (10 aggregate queries), the filter choices
 # (cost centres, categories, services, and departments for the whole company:
 # up to 4) and the header's approvals, basket and link to the catalog (3); a
-# chosen cost centre is checked (1). The items list: the total and one page of
-# items (2). Downloads have no header and no choices.
+# chosen cost centre is checked (1). The items list: the total (from the daily
+# rollup where it keeps the figure) and one page of items (2); spend adds up
+# the recurring charges (1). Downloads have no header and no choices.
 BUDGETS = [
     (DASHBOARD, {}, 21),
     (DASHBOARD, {"cost_centre": "sales", "service": "Laptop 1"}, 23),
     (ITEMS, {"metric": "delivered"}, 13),
+    (ITEMS, {"metric": "submitted"}, 13),
+    (ITEMS, {"metric": "approved"}, 13),
+    (ITEMS, {"metric": "resolution"}, 13),
+    (ITEMS, {"metric": "breached"}, 13),
     (ITEMS, {"metric": "spend"}, 14),
-    (ITEMS, {"metric": "rated"}, 14),
+    (ITEMS, {"metric": "rated"}, 13),
     (ITEMS, {"metric": "backlog"}, 13),
+    (ITEMS, {"metric": "at_risk"}, 13),
     (CSV, {}, 15),
     (XLSX, {}, 15),
 ]
