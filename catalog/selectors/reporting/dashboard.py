@@ -50,6 +50,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from catalog import permissions
 from catalog.exceptions import NotAllowed
@@ -81,6 +82,11 @@ from catalog.selectors.reporting.scope import Scope, reporting_scope
 from catalog.services.reporting import recurring_charges
 
 ITEMS_PER_PAGE = 50
+# The pages of a figure's items reach this many items. A year of a large
+# company is hundreds of thousands, and a page far in makes the database step
+# over every row before it; past this, a narrower filter (a month, a service)
+# lists the rest. The count and totals above the list still cover them all.
+LISTED_AT_MOST = 10_000
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -1082,6 +1088,26 @@ def dashboard_page(*, user, params, now: datetime | None = None) -> DashboardPag
 # --- The items behind a figure --------------------------------------------------------
 
 
+class CappedPages(Paginator):
+    """Pages up to ``LISTED_AT_MOST`` items, whatever the count (which the
+    caller sets: it was added up with the totals)."""
+
+    @cached_property
+    def num_pages(self) -> int:
+        if self.count == 0 and not self.allow_empty_first_page:
+            return 0
+        listed = max(1, min(self.count, LISTED_AT_MOST) - self.orphans)
+        return -(-listed // self.per_page)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > LISTED_AT_MOST
+
+    @property
+    def listed(self) -> str:
+        return f"{LISTED_AT_MOST:,}"
+
+
 @dataclass
 class ItemRow:
     number: str
@@ -1296,7 +1322,7 @@ def _fact_items(page: ItemsPage, metric: str, params) -> ItemsPage:
             ]
     page.summary = summary
 
-    paginator = Paginator(
+    paginator = CappedPages(
         chosen.select_related(
             "item__request__requested_for", "department", "cost_centre"
         ).order_by(*order),
@@ -1403,7 +1429,7 @@ def _live_items(page: ItemsPage, metric: str, age: str, now, params) -> ItemsPag
     count = items.order_by().count()
     label = "Items at risk now" if metric == "at_risk" else "Items open now"
     page.summary = Summary(count=count, lines=[(label, count, "count")])
-    paginator = Paginator(
+    paginator = CappedPages(
         items.select_related(
             "request__requested_for", "request__department", "request__cost_centre"
         ).order_by("created_at", "pk"),

@@ -20,6 +20,7 @@ from django.db import connection
 from openpyxl import load_workbook
 
 from catalog.models import ItemStatus
+from catalog.selectors.reporting import dashboard
 from catalog.services.reporting import reporting_rebuild
 from tests.catalog.selectors.test_reporting_dashboard import (
     LAPTOP,
@@ -239,6 +240,22 @@ def test_the_items_page_shows_50_items_a_page(client, world):
     assert first.content.decode().count('<th scope="row" class="nowrap">REQ-') == 50
     second = get(client, world.coo, ITEMS, metric="delivered", page=2)
     assert second.content.decode().count('<th scope="row" class="nowrap">REQ-') == 17
+
+
+def test_the_items_pages_stop_at_the_cap_but_the_count_covers_all(
+    client, world, monkeypatch
+):
+    monkeypatch.setattr(dashboard, "ITEMS_PER_PAGE", 2)
+    monkeypatch.setattr(dashboard, "LISTED_AT_MOST", 4)
+    # 7 delivered in the world: two pages of 2, and the total of all 7.
+    first = get(client, world.coo, ITEMS, metric="delivered")
+    page = text_of(first)
+    assert "7 items, page 1 of 2 (the first 4 are listed: narrow the filters" in page
+    assert "Items delivered 7" in page
+    far = get(client, world.coo, ITEMS, metric="delivered", page=4)
+    assert far.status_code == 200
+    assert "7 items, page 2 of 2" in text_of(far)
+    assert far.content.decode().count('<th scope="row" class="nowrap">REQ-') == 2
 
 
 # --- Downloads ------------------------------------------------------------------------
