@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0019_service_promise_in_working_days'),
+        ('catalog', '0020_executive_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -282,6 +282,12 @@ class RequestItem(models.Model):
             models.Index(fields=["fulfilment_group", "status"]),
             models.Index(fields=["status", "resolution_due_at"]),
             models.Index(fields=["status", "internal_resolution_due_at"]),
+            # The executive backlog lists open items oldest first.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(status__in=sorted(OPEN_STATES)),
+                name="item_open_by_age",
+            ),
             # My requests filtered by status: whether a request has an item in
             # a status, answered from the index alone.
             models.Index(fields=["request", "status"], name="item_request_status"),

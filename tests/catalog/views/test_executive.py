@@ -20,6 +20,7 @@ from django.db import connection
 from openpyxl import load_workbook
 
 from catalog.models import ItemStatus
+from catalog.selectors.reporting import dashboard
 from catalog.services.reporting import reporting_rebuild
 from tests.catalog.selectors.test_reporting_dashboard import (
     LAPTOP,
@@ -241,6 +242,22 @@ def test_the_items_page_shows_50_items_a_page(client, world):
     assert second.content.decode().count('<th scope="row" class="nowrap">REQ-') == 17
 
 
+def test_the_items_pages_stop_at_the_cap_but_the_count_covers_all(
+    client, world, monkeypatch
+):
+    monkeypatch.setattr(dashboard, "ITEMS_PER_PAGE", 2)
+    monkeypatch.setattr(dashboard, "LISTED_AT_MOST", 4)
+    # 7 delivered in the world: two pages of 2, and the total of all 7.
+    first = get(client, world.coo, ITEMS, metric="delivered")
+    page = text_of(first)
+    assert "7 items, page 1 of 2 (the first 4 are listed: narrow the filters" in page
+    assert "Items delivered 7" in page
+    far = get(client, world.coo, ITEMS, metric="delivered", page=4)
+    assert far.status_code == 200
+    assert "7 items, page 2 of 2" in text_of(far)
+    assert far.content.decode().count('<th scope="row" class="nowrap">REQ-') == 2
+
+
 # --- Downloads ------------------------------------------------------------------------
 
 
@@ -432,15 +449,21 @@ def more_history(world, count: int) -> None:
 # dashboard then asks for its figures (10 aggregate queries), the filter choices
 # (cost centres, categories, services, and departments for the whole company:
 # up to 4) and the header's approvals, basket and link to the catalog (3); a
-# chosen cost centre is checked (1). The items list: the total and one page of
-# items (2). Downloads have no header and no choices.
+# chosen cost centre is checked (1). The items list: the total (from the daily
+# rollup where it keeps the figure) and one page of items (2); spend adds up
+# the recurring charges (1). Downloads have no header and no choices.
 BUDGETS = [
     (DASHBOARD, {}, 21),
     (DASHBOARD, {"cost_centre": "sales", "service": "Laptop 1"}, 23),
     (ITEMS, {"metric": "delivered"}, 13),
+    (ITEMS, {"metric": "submitted"}, 13),
+    (ITEMS, {"metric": "approved"}, 13),
+    (ITEMS, {"metric": "resolution"}, 13),
+    (ITEMS, {"metric": "breached"}, 13),
     (ITEMS, {"metric": "spend"}, 14),
-    (ITEMS, {"metric": "rated"}, 14),
+    (ITEMS, {"metric": "rated"}, 13),
     (ITEMS, {"metric": "backlog"}, 13),
+    (ITEMS, {"metric": "at_risk"}, 13),
     (CSV, {}, 15),
     (XLSX, {}, 15),
 ]
