@@ -10,6 +10,7 @@ from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.models import IndexView, InspectView
 
+from catalog.pagination import CappedPages
 from catalog.selectors.entitlements import catalog_as_seen_by
 from catalog.selectors.people import display_name
 from catalog.selectors.requests import request_record
@@ -94,28 +95,15 @@ class RequestInspectView(InspectView):
         return context
 
 
-class CappedPaginator(WagtailPaginator):
-    """Counts at most ``cap`` rows. The request log holds millions of events and
-    counting them all cost the list a third of a second (bench/README.md, "Every
-    page at a million items"); past the cap the list says "More than 10,000" and
-    its filters narrow it. Pages go up to the cap."""
-
-    cap = 10_000
+class CappedPaginator(CappedPages, WagtailPaginator):
+    """Wagtail's paginator, counting at most ``cap`` rows. The request log holds
+    millions of events and counting them all cost the list a third of a second
+    (bench/README.md, "Every page at a million items"); past the cap the list
+    says "More than 10,000" and its filters narrow it."""
 
     @cached_property
     def count(self) -> int:
         return self.object_list[: self.cap + 1].count()
-
-    @cached_property
-    def capped(self) -> bool:
-        return self.count > self.cap
-
-    @cached_property
-    def num_pages(self) -> int:
-        if self.count == 0 and not self.allow_empty_first_page:
-            return 0
-        shown = max(1, min(self.count, self.cap) - self.orphans)
-        return -(-shown // self.per_page)
 
     @cached_property
     def items_count_label(self) -> str:

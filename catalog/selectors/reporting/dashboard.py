@@ -34,7 +34,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.db import connections, transaction
 from django.db.models import (
     Case,
@@ -50,7 +49,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 
 from catalog import permissions
 from catalog.exceptions import NotAllowed
@@ -68,6 +66,7 @@ from catalog.models import (
     RecurringRollup,
     RequestItem,
 )
+from catalog.pagination import CappedPages
 from catalog.selectors.reporting.period import (
     CUSTOM,
     MONTH,
@@ -1088,26 +1087,6 @@ def dashboard_page(*, user, params, now: datetime | None = None) -> DashboardPag
 # --- The items behind a figure --------------------------------------------------------
 
 
-class CappedPages(Paginator):
-    """Pages up to ``LISTED_AT_MOST`` items, whatever the count (which the
-    caller sets: it was added up with the totals)."""
-
-    @cached_property
-    def num_pages(self) -> int:
-        if self.count == 0 and not self.allow_empty_first_page:
-            return 0
-        listed = max(1, min(self.count, LISTED_AT_MOST) - self.orphans)
-        return -(-listed // self.per_page)
-
-    @property
-    def capped(self) -> bool:
-        return self.count > LISTED_AT_MOST
-
-    @property
-    def listed(self) -> str:
-        return f"{LISTED_AT_MOST:,}"
-
-
 @dataclass
 class ItemRow:
     number: str
@@ -1327,6 +1306,7 @@ def _fact_items(page: ItemsPage, metric: str, params) -> ItemsPage:
             "item__request__requested_for", "department", "cost_centre"
         ).order_by(*order),
         ITEMS_PER_PAGE,
+        cap=LISTED_AT_MOST,
     )
     paginator.count = count  # already counted with the totals
     page.page_obj = paginator.get_page(params.get("page"))
@@ -1434,6 +1414,7 @@ def _live_items(page: ItemsPage, metric: str, age: str, now, params) -> ItemsPag
             "request__requested_for", "request__department", "request__cost_centre"
         ).order_by("created_at", "pk"),
         ITEMS_PER_PAGE,
+        cap=LISTED_AT_MOST,
     )
     paginator.count = count
     page.page_obj = paginator.get_page(params.get("page"))

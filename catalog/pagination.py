@@ -1,0 +1,34 @@
+"""Pages that stop at a cap: a list that can hold hundreds of thousands of rows
+(the request log, the items behind a year's figure) lists its first rows only,
+since a page far in makes the database step over every row before it. Past the
+cap the page says so, and the list's filters narrow it."""
+
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+
+class CappedPages(Paginator):
+    """Pages up to ``cap`` rows, whatever ``count`` is."""
+
+    cap = 10_000
+
+    def __init__(self, *args, cap: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if cap is not None:
+            self.cap = cap
+
+    @cached_property
+    def num_pages(self) -> int:
+        # Django's rule, on the rows listed.
+        if self.count == 0 and not self.allow_empty_first_page:
+            return 0
+        listed = max(1, min(self.count, self.cap) - self.orphans)
+        return -(-listed // self.per_page)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    @property
+    def listed(self) -> str:
+        return f"{self.cap:,}"
