@@ -1,13 +1,14 @@
-"""Django's model backend, loading a person and their permissions with plain
-queries.
+"""Django's model backend and authentication middleware, loading a person and
+their permissions with plain queries.
 
-Every page asks for permissions (Wagtail's user bar, the header's links), and the
-stock backend loads them in two ORM queries, one for the person's own and one
-for their groups'; compiling those two cost more than running them
-(bench/README.md, "The shell"), as did loading the person. Here the person
-comes back from one plain SELECT, and the permissions from one raw UNION, with
-tables and columns named from the models. The rules are Django's: nothing for an
-inactive or anonymous user or for object permissions, everything for a
+Every page asks who is logged in and what they may do (Wagtail's user bar, the
+header's links, the page's own checks). The stock backend loads the person with
+one ORM query and their permissions with two more; compiling those cost more
+than running them (bench/README.md, "The shell"). On a request, the person and
+their permissions come with the session's own query (home/sessions.py) and are
+handed to Django's ``auth.get_user``; elsewhere, each is one plain query. Tables
+and columns are named from the models. The rules are Django's: active people
+only, nothing for an anonymous user or for object permissions, everything for a
 superuser (the stock path).
 """
 
@@ -46,22 +47,6 @@ def held_permission_ids_sql(person: str = "%s") -> str:
     )
 
 
-def _permissions_from(person: str) -> str:
-    return (
-        f" FROM {table(Permission)} p JOIN {table(ContentType)} ct"
-        f" ON ct.{column(ContentType, 'id')} = p.{column(Permission, 'content_type')}"
-        f" WHERE p.{column(Permission, 'id')} IN ({held_permission_ids_sql(person)})"
-    )
-
-
-@cache
-def _permissions_sql() -> str:
-    return (
-        f"SELECT ct.{column(ContentType, 'app_label')},"
-        f" p.{column(Permission, 'codename')}" + _permissions_from("%s")
-    )
-
-
 @cache
 def held_permission_names_sql(person: str) -> str:
     """The names ("app.codename") of the permissions ``person`` (an SQL
@@ -71,13 +56,18 @@ def held_permission_names_sql(person: str) -> str:
         f"ct.{column(ContentType, 'app_label')} || '.' ||"
         f" p.{column(Permission, 'codename')}"
     )
-    return f"SELECT {joined}({name}, ' ')" + _permissions_from(person)
+    return (
+        f"SELECT {joined}({name}, ' ')"
+        f" FROM {table(Permission)} p JOIN {table(ContentType)} ct"
+        f" ON ct.{column(ContentType, 'id')} = p.{column(Permission, 'content_type')}"
+        f" WHERE p.{column(Permission, 'id')} IN ({held_permission_ids_sql(person)})"
+    )
 
 
 def permissions_known(person, names: str | None) -> None:
-    """``person``'s permissions, read by a query that also read something else
-    (the session's, with the person): no query of their own. Not for a
-    superuser, who holds every permission (Django's stock path)."""
+    """``person``'s permissions, from the value ``held_permission_names_sql``
+    read (with the session, or on its own): no query of their own afterwards.
+    Not for a superuser, who holds every permission (Django's stock path)."""
     if not person.is_superuser:
         person._perm_cache = set(names.split()) if names else set()
 
@@ -123,8 +113,8 @@ class PortalModelBackend(ModelBackend):
             return super().get_all_permissions(user_obj, obj=obj)
         if not hasattr(user_obj, "_perm_cache"):
             with connection.cursor() as cursor:
-                cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk])
-                user_obj._perm_cache = {f"{app}.{code}" for app, code in cursor}
+                cursor.execute(held_permission_names_sql("%s"), [user_obj.pk] * 2)
+                permissions_known(user_obj, cursor.fetchone()[0])
         return user_obj._perm_cache
 
 
