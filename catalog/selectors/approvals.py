@@ -299,7 +299,7 @@ def submitted_items_outlook(service_request) -> list[tuple]:
     since deleted. One query."""
     from catalog.models import ServicePage
 
-    items = list(service_request.items.all())
+    items = service_request.lines
     pages = ServicePage.objects.filter(
         pk__in={item.service_id for item in items if item.service_id}
     ).only("delivery_days")

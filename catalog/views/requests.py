@@ -40,7 +40,7 @@ def request_list(request):
 
 def _detail_page(request, request_id: int, *, note_form, status=200):
     service_request = request_detail(user=request.user, request_id=request_id)
-    for item in service_request.items.all():
+    for item in service_request.lines:
         if item.progress.can_rate:
             # One rating form per delivered item: ids of their own.
             item.rating_form = RatingForm(auto_id=f"id_item{item.pk}_%s")
