@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from catalog.forms import validate_answers
 from catalog.models import Basket, BasketLine
-from catalog.selectors.entitlements import visible_services
+from catalog.selectors.entitlements import visible_among
 
 
 @dataclass
@@ -81,11 +81,7 @@ def own_basket_lines(*, user):
 def review_lines(*, user, lines) -> list[LineReview]:
     """Check each line against the live catalog as ``user`` may see it."""
     lines = list(lines)
-    visible_ids = set(
-        visible_services(user=user)
-        .filter(pk__in=[line.service_id for line in lines])
-        .values_list("pk", flat=True)
-    )
+    visible_ids = visible_among(user=user, services={line.service for line in lines})
     reviews = []
     for line in lines:
         service = line.service

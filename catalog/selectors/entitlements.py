@@ -8,6 +8,7 @@ ordered for them and explains the admin's "view the catalog as".
 """
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -33,7 +34,7 @@ class Audience:
             return cls(None, None, frozenset())
         audience = getattr(user, "_catalog_audience", None)
         if audience is None:
-            audience, _ = _audience_and_restrictions(user, service_id=None)
+            audience, _ = _audience_and_restrictions(user)
         return audience
 
 
@@ -79,15 +80,19 @@ def _name(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _restrictions_sql(*, one_service: bool, kind_first: bool = False) -> str:
-    """Rows of (service id, kind, value) from the three restriction tables, or
-    (kind, service id, value) to append to the audience's rows."""
+def _restrictions_sql(*, services: int = 0, kind_first: bool = False) -> str:
+    """Rows of (service id, kind, value) from the three restriction tables (of
+    every service, or of as many as ``services`` says, each a parameter in
+    every table), or (kind, service id, value) to append to the audience's
+    rows."""
     selects = []
     for kind, relation in _RESTRICTION_FIELDS.items():
         service = _name(relation.m2m_column_name())
         value = _name(relation.m2m_reverse_name())
         columns = f"'{kind}', {service}" if kind_first else f"{service}, '{kind}'"
-        where = f" WHERE {service} = %s" if one_service else ""
+        where = ""
+        if services:
+            where = f" WHERE {service} IN ({', '.join(['%s'] * services)})"
         selects.append(
             f"SELECT {columns}, {value} FROM {_name(relation.m2m_db_table())}{where}"
         )
@@ -109,36 +114,43 @@ def _audience_sql() -> str:
     )
 
 
-_ALL_RESTRICTIONS_SQL = _restrictions_sql(one_service=False)
-_ONE_SERVICE_RESTRICTIONS_SQL = _restrictions_sql(one_service=True)
+_ALL_RESTRICTIONS_SQL = _restrictions_sql()
+_ONE_SERVICE_RESTRICTIONS_SQL = _restrictions_sql(services=1)
 _AUDIENCE_SQL = _audience_sql()
-_AUDIENCE_AND_ONE_SERVICE_SQL = " UNION ALL ".join(
-    [_AUDIENCE_SQL, _restrictions_sql(one_service=True, kind_first=True)]
-)
 _RESTRICTION_TABLES = len(_RESTRICTION_FIELDS)
 
 
-def _audience_and_restrictions(user, *, service_id: int | None):
-    """The person's audience and, if asked, one service's restrictions, in one
-    round trip: this runs on every catalog page."""
-    if service_id is None:
+@cache
+def _audience_and_services_sql(services: int) -> str:
+    """The audience's rows, then the restrictions of ``services`` services."""
+    return " UNION ALL ".join(
+        [_AUDIENCE_SQL, _restrictions_sql(services=services, kind_first=True)]
+    )
+
+
+def _audience_and_restrictions(user, *, service_ids=()):
+    """The person's audience and the restrictions of the services
+    ``service_ids`` (none restricted are left out), in one round trip: this
+    runs on every catalog page."""
+    service_ids = list(service_ids)
+    if not service_ids:
         sql, params = _AUDIENCE_SQL, [user.pk, user.pk]
     else:
-        sql = _AUDIENCE_AND_ONE_SERVICE_SQL
-        params = [user.pk, user.pk] + [service_id] * _RESTRICTION_TABLES
+        sql = _audience_and_services_sql(len(service_ids))
+        params = [user.pk, user.pk] + service_ids * _RESTRICTION_TABLES
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     department_id = location_id = None
     groups = set()
-    restrictions = Restrictions()
+    restrictions: dict[int, Restrictions] = {}
     for kind, first, second in rows:
         if kind == _PROFILE:
             department_id, location_id = first, second
         elif kind == _MEMBERSHIP:
             groups.add(first)
         else:
-            getattr(restrictions, kind).add(second)
+            getattr(restrictions.setdefault(first, Restrictions()), kind).add(second)
     audience = Audience(department_id, location_id, frozenset(groups))
     user._catalog_audience = audience
     return audience, restrictions
@@ -189,13 +201,21 @@ def services_person_may_have(*, person):
 
 
 def service_is_visible(*, user, service: ServicePage) -> bool:
-    if not service.live:
-        return False
-    if not getattr(user, "is_authenticated", False):
-        restrictions = service_restrictions(service.pk).get(service.pk, Restrictions())
-        return restrictions.admits(Audience.of(user))
-    audience, restrictions = _audience_and_restrictions(user, service_id=service.pk)
-    return restrictions.admits(audience)
+    return service.pk in visible_among(user=user, services=[service])
+
+
+def visible_among(*, user, services) -> set[int]:
+    """The keys of those of ``services`` (pages already loaded) that the person
+    may see: live, and the rule admits them. One round trip for the person and
+    the services' restrictions together."""
+    live = [service.pk for service in services if service.live]
+    if not live:
+        return set()
+    if getattr(user, "is_authenticated", False):
+        audience, restrictions = _audience_and_restrictions(user, service_ids=live)
+    else:
+        audience, restrictions = Audience.of(user), service_restrictions()
+    return {pk for pk in live if restrictions.get(pk, Restrictions()).admits(audience)}
 
 
 @dataclass

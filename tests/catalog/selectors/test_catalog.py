@@ -6,6 +6,7 @@ from django.db import connection
 from catalog.selectors.entitlements import (
     catalog_as_seen_by,
     service_is_visible,
+    visible_among,
     visible_services,
 )
 from catalog.selectors.listing import service_listing
@@ -124,6 +125,35 @@ def test_page_check_and_list_agree_for_everyone(
             assert service_is_visible(user=person, service=service) == (
                 service.pk in listed
             ), (person, service)
+
+
+@pytest.mark.parametrize(
+    ("person", "expected"),
+    [
+        ("employee", {"laptop", "password"}),
+        ("finance_londoner", {"laptop", "password", "finance_system", "london_kit"}),
+        ("a_manager", {"laptop", "password", "starter"}),
+    ],
+)
+def test_several_services_at_once_in_one_query(
+    catalog, person, expected, request, django_assert_num_queries
+):
+    """The basket's check of its lines: the same rule as one page at a time."""
+    person = request.getfixturevalue(person)
+    services = [
+        catalog[key]
+        for key in ("laptop", "password", "finance_system", "london_kit", "starter")
+    ]
+    with django_assert_num_queries(1):
+        found = visible_among(user=person, services=services)
+    assert found == {catalog[key].pk for key in expected}
+
+
+def test_an_unpublished_service_among_several_is_not_visible(catalog, employee):
+    catalog["laptop"].unpublish()
+    catalog["laptop"].refresh_from_db()
+    services = [catalog["laptop"], catalog["password"]]
+    assert visible_among(user=employee, services=services) == {catalog["password"].pk}
 
 
 # --- The catalog's version ------------------------------------------------------
