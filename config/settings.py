@@ -123,6 +123,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    # PostgreSQL plans each query once per connection, not once per request:
+    # a query run five times on a connection becomes a prepared statement.
+    # Planning was most of the database's CPU for a page (bench/README.md,
+    # "Prepared statements"). Off for a pooler that can't keep them (PgBouncer
+    # in transaction mode before 1.21): DATABASE_PREPARED_STATEMENTS=0.
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering indexes (INCLUDE) are PostgreSQL's, where the IT bill reads them alone;

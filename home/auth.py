@@ -25,7 +25,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.utils.functional import SimpleLazyObject
 
-from home.sql import column, table
+from home.sql import column, columns, table
 
 
 @cache
@@ -76,7 +76,8 @@ def permissions_known(person, names: str | None) -> None:
 def _user_sql() -> str:
     model = get_user_model()
     return (
-        f"SELECT * FROM {table(model)} WHERE {column(model, model._meta.pk.name)} = %s"
+        f"SELECT {columns(model, table(model))} FROM {table(model)}"
+        f" WHERE {column(model, model._meta.pk.name)} = %s"
     )
 
 

@@ -19,7 +19,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 from home.auth import held_permission_names_sql, permissions_known
-from home.sql import column, table
+from home.sql import column, columns, table
 
 
 @cache
@@ -31,7 +31,8 @@ def _session_sql() -> str:
     person = get_user_model()
     permissions = held_permission_names_sql(f"s.{column(session, 'user')}")
     return (
-        f"SELECT u.*, s.{column(session, 'session_data')} AS session_data,"
+        f"SELECT {columns(person, 'u')},"
+        f" s.{column(session, 'session_data')} AS session_data,"
         f" ({permissions}) AS permission_names"
         f" FROM {table(session)} s LEFT JOIN {table(person)} u"
         f" ON u.{column(person, person._meta.pk.name)} = s.{column(session, 'user')}"

@@ -173,3 +173,45 @@ def test_email_and_login_throttling_come_from_the_environment():
 def test_defaults(variable, default):
     name = {"LOGIN_FAILURE_LIMIT": "AXES_FAILURE_LIMIT"}.get(variable, variable)
     assert settings_with()[name] == default
+
+
+def database_options(**values) -> dict:
+    script = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=environment(**values),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("switch", "expected"),
+    [
+        # PostgreSQL binds parameters on the server, so a query run five times
+        # on a connection becomes a prepared statement.
+        ({}, {"server_side_binding": True, "prepare_threshold": 5}),
+        (
+            {"DATABASE_PREPARED_STATEMENTS": "1"},
+            {"server_side_binding": True, "prepare_threshold": 5},
+        ),
+        # Off, for a connection pooler that can't keep them.
+        ({"DATABASE_PREPARED_STATEMENTS": "0"}, {}),
+    ],
+)
+def test_postgresql_prepares_statements_unless_told_not_to(switch, expected):
+    url = "postgres://portal@db.example.com:5432/portal"
+    assert database_options(DATABASE_URL=url, **switch) == expected
+
+
+def test_sqlite_keeps_its_own_options():
+    assert database_options() == {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
