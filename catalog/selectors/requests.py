@@ -85,28 +85,41 @@ def _mine(user):
     )
 
 
-def with_lines(requests) -> None:
-    """Give each of ``requests`` its ``lines``: its items in order, each with
-    its hold reason (which words its progress) and its ``request`` set to the
-    row given, in one query.
+def requests_with_lines(ids, *, related=()) -> dict[int, ServiceRequest]:
+    """The requests ``ids`` by key, with the ``related`` people and rows named
+    as for ``select_related``, each with ``lines``: its items in order, each with
+    its hold reason (which words its progress) and its ``request`` set.
 
-    The query does not sort: a request's few items are sorted here. With an
-    ORDER BY, Django hashes every selected column of each query it compiles,
-    which costs more than this sort (bench/README.md, "Sorting in Python")."""
-    lines = {service_request.pk: [] for service_request in requests}
-    if lines:
-        for item in (
-            RequestItem.objects.select_related("hold_reason")
-            .filter(request_id__in=lines)
+    One query, through the items: each item's row brings its request's. A
+    request with no items (checkout never makes one) is read on its own. The
+    query does not sort: a request's few items are sorted here. With an ORDER
+    BY, Django hashes every selected column of each query it compiles, which
+    costs more than this sort (bench/README.md, "Sorting in Python")."""
+    found: dict[int, ServiceRequest] = {}
+    for item in (
+        RequestItem.objects.select_related(
+            *(f"request__{name}" for name in related), "hold_reason"
+        )
+        .filter(request_id__in=ids)
+        .order_by()
+    ):
+        service_request = found.setdefault(item.request_id, item.request)
+        if not hasattr(service_request, "lines"):
+            service_request.lines = []
+        service_request.lines.append(item)
+        item.request = service_request
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        for service_request in (
+            ServiceRequest.objects.select_related(*related)
+            .filter(pk__in=missing)
             .order_by()
         ):
-            lines[item.request_id].append(item)
-    for service_request in requests:
-        service_request.lines = sorted(
-            lines[service_request.pk], key=attrgetter("line_number")
-        )
-        for item in service_request.lines:
-            item.request = service_request
+            service_request.lines = []
+            found[service_request.pk] = service_request
+    for service_request in found.values():
+        service_request.lines.sort(key=attrgetter("line_number"))
+    return found
 
 
 def my_requests(*, user, params) -> dict:
@@ -126,14 +139,8 @@ def my_requests(*, user, params) -> dict:
     keys = first.union(second, all=True).order_by("-submitted_at", "-pk")
     page_obj = Paginator(keys, REQUESTS_PER_PAGE).get_page(params.get("page"))
     ids = [pk for _, pk in page_obj.object_list]
-    by_key = {
-        service_request.pk: service_request
-        for service_request in ServiceRequest.objects.filter(pk__in=ids)
-        .select_related("requested_for")
-        .order_by()  # in the keys' order, below
-    }
+    by_key = requests_with_lines(ids, related=["requested_for"])
     requests = [by_key[pk] for pk in ids if pk in by_key]
-    with_lines(requests)
     for service_request in requests:
         service_request.one_off_total = sum(
             (item.one_off_total for item in service_request.lines), Decimal(0)
@@ -179,22 +186,14 @@ def request_detail(*, user, request_id) -> ServiceRequest:
     """One request as its people see it: ``lines``, its items in order, each with
     ``progress`` (where it stands, in their words), and ``public_events``, the
     log without IT's internal events, in order (sorted here, as in
-    ``with_lines``). A fixed number of queries however long the log."""
-    service_request = next(
-        iter(
-            ServiceRequest.objects.select_related(
-                "requested_by", "requested_for", "cost_centre"
-            )
-            .filter(pk=request_id)
-            .order_by()
-        ),
-        None,
-    )
+    ``requests_with_lines``). A fixed number of queries however long the log."""
+    service_request = requests_with_lines(
+        [request_id], related=["requested_by", "requested_for", "cost_centre"]
+    ).get(request_id)
     if service_request is None or not permissions.can_view_request(
         user, service_request
     ):
         raise NotFoundForUser("No such request.")
-    with_lines([service_request])
     service_request.public_events = sorted(
         RequestEvent.objects.filter(request_id=service_request.pk)
         .exclude(name__in=INTERNAL_EVENTS)
