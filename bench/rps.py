@@ -49,6 +49,10 @@ LOGGED_IN_MARKER = "Log out"
 
 
 PORTAL, PLAIN = "portal", "plain"
+# The plain site again, with the database options the portal sets on PostgreSQL
+# (server-side binding, prepared statements): a second reference, so the
+# portal's own tuning is not mistaken for the pages' work.
+PLAIN_PREPARED = "plain-prepared"
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,14 @@ TARGETS = [
 ]
 PLAIN_BASE = TARGETS[0]
 BARE = TARGETS[1]
+PLAIN_PREPARED_TARGET = Target(
+    "plain, prepared stmts",
+    "/",
+    "<h1>Welcome to your new Wagtail site!</h1>",
+    server=PLAIN_PREPARED,
+    user=None,
+    shell=False,
+)
 # The employee's pages whose URL is known before the fixture runs; what
 # bench/profile_pages.py profiles.
 EMPLOYEE_PAGES = [
@@ -417,6 +429,11 @@ SECRET_KEY = os.environ["SECRET_KEY"]
 ALLOWED_HOSTS = os.environ["ALLOWED_HOSTS"].split(",")
 STATIC_ROOT = os.environ["PLAIN_STATIC_ROOT"]
 DATABASES = {"default": %r}
+if os.environ.get("PLAIN_PREPARED_STATEMENTS") == "1":
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+    }
 """
 
 
@@ -703,6 +720,20 @@ def main() -> int:
             ready_path="/",
         )
         servers.append(plain)
+        targets = list(TARGETS)
+        if databases:  # PostgreSQL
+            targets.insert(1, PLAIN_PREPARED_TARGET)
+            prepared_port = free_port()
+            prepared = start_gunicorn(
+                {**plain_env, "PLAIN_PREPARED_STATEMENTS": "1"},
+                prepared_port,
+                args.workers,
+                workdir / "gunicorn-plain-prepared.log",
+                app="plain.wsgi",
+                cwd=plain_dir,
+                ready_path="/",
+            )
+            servers.append(prepared)
 
         cookies = {}
         for user, session in fixture["sessions"].items():
@@ -715,8 +746,10 @@ def main() -> int:
         urls = [
             Url(t, t.path, plain_port, "", plain)
             if t.server == PLAIN
+            else Url(t, t.path, prepared_port, "", prepared)
+            if t.server == PLAIN_PREPARED
             else Url(t, fixture["paths"][t.path], port, cookies[t.user], portal)
-            for t in TARGETS
+            for t in targets
         ]
         problems = verify(urls)
         if problems:
@@ -728,7 +761,7 @@ def main() -> int:
         for url in urls:
             loadgen.run(url, args.concurrency, args.warmup)
 
-        results = {t: Result(t) for t in TARGETS}
+        results = {t: Result(t) for t in targets}
         for round_no in range(args.rounds):
             # Rotate the order so no page always runs first or last.
             shift = round_no * len(urls) // args.rounds
@@ -833,9 +866,12 @@ def report(
     args, results, urls, fixture, loadgen, db_label, problems, load_before, code
 ) -> int:
     plain, bare = results[PLAIN_BASE], results[BARE]
+    prepared = results.get(PLAIN_PREPARED_TARGET)
     header = (
         f"{'page':<24} {'req/s':>7} {'min-max':>9} {'CPU ms':>7} {'SQL':>4} "
-        f"{'% plain':>8} {'% bare':>7} {'CPU % plain':>11} {'target':>7}  met?"
+        f"{'% plain':>8} {'% bare':>7} {'CPU % plain':>11} "
+        + (f"{'% prepared':>10} " if prepared else "")
+        + f"{'target':>7}  met?"
     )
     lines = [header, "-" * len(header)]
     failed = False
@@ -844,6 +880,7 @@ def report(
         target, res = url.target, results[url.target]
         share_plain = res.ratio_to(plain)
         share_bare = res.ratio_to(bare) if target.server == PORTAL else None
+        share_prepared = res.ratio_to(prepared) if prepared else None
         cpu_share = plain.cpu_ms / res.cpu_ms if res.cpu_ms else 0.0
         if target.target is None:
             met = "baseline" if target is PLAIN_BASE else "reference"
@@ -863,7 +900,8 @@ def report(
             f"{share_plain:>8.0%} "
             f"{f'{share_bare:.0%}' if share_bare is not None else '-':>7} "
             f"{cpu_share:>11.0%} "
-            f"{f'{target.target:.0%}' if target.target else '-':>7}  {met}"
+            + (f"{share_prepared:>10.0%} " if prepared else "")
+            + f"{f'{target.target:.0%}' if target.target else '-':>7}  {met}"
         )
         p50, p99 = res.percentile("p50_ms"), res.percentile("p99_ms")
         rows.append(
@@ -880,6 +918,9 @@ def report(
                 sql_queries=queries,
                 share_of_plain=round(share_plain, 3),
                 share_of_bare=round(share_bare, 3) if share_bare is not None else None,
+                share_of_plain_prepared=(
+                    round(share_prepared, 3) if share_prepared is not None else None
+                ),
                 cpu_share_of_plain=round(cpu_share, 3),
                 target=target.target,
                 met=met,
@@ -914,6 +955,13 @@ def report(
         "rounds; % plain and % bare\nare medians of the per-round req/s ratios to "
         "plain Wagtail's home page and to the bare page in\nthe portal; CPU % plain "
         "= plain CPU/req / page CPU/req. Verdicts use % plain."
+        + (
+            "\n% prepared: the same share of the plain site run with the "
+            "portal's PostgreSQL options\n(server-side binding, prepared "
+            "statements), a second reference."
+            if prepared
+            else ""
+        )
     )
     print()
     for note in noise_notes(rows, load_before):
