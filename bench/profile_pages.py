@@ -1,7 +1,7 @@
 """Where a page's time goes: CPU per request, split by component, and its queries.
 
 The companion of ``bench/rps.py``: same throwaway database, same settings (DEBUG
-off), same four URLs and logged-in employee, but the requests go through Django's
+off), the same portal pages each as its person, but the requests go through Django's
 test client in this process, so CPU time can be attributed to the code that spent
 it. CPU time (not wall time) keeps the numbers steady on a busy machine.
 
@@ -29,7 +29,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.rps import (  # noqa: E402
-    EMPLOYEE_PAGES,
+    PORTAL,
+    TARGETS,
     PostgresDatabase,
     bench_env,
     log,
@@ -136,9 +137,9 @@ def main() -> int:
             database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
         env = bench_env(workdir, database_url)
         prepare_database(env, args.history)
-        prepare_fixture(env, EMPLOYEE_PAGES)
+        fixture = prepare_fixture(env)
         os.environ.update(env)
-        return profile(args)
+        return profile(args, fixture)
     finally:
         from django.db import connections
 
@@ -148,7 +149,7 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def profile(args) -> int:
+def profile(args, fixture: dict) -> int:
     import django
 
     django.setup()
@@ -156,12 +157,17 @@ def profile(args) -> int:
     from django.db import connection
     from django.test import Client
 
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(get_user_model().objects.get(username="employee"))
-    paths = [t.path for t in EMPLOYEE_PAGES]
+    # Every page of the portal that bench/rps.py measures, each as its person.
+    targets = [t for t in TARGETS if t.server == PORTAL]
+    paths = [fixture["paths"][t.path] for t in targets]
+    clients = {}
+    for username in {t.user for t in targets}:
+        clients[username] = Client(HTTP_HOST="127.0.0.1")
+        clients[username].force_login(get_user_model().objects.get(username=username))
+    client_for = {fixture["paths"][t.path]: clients[t.user] for t in targets}
     for path in paths:
         for _ in range(10):  # warm caches and templates
-            response = client.get(path)
+            response = client_for[path].get(path)
             if response.status_code != 200:
                 raise SystemExit(f"{path}: HTTP {response.status_code}")
 
@@ -171,7 +177,7 @@ def profile(args) -> int:
         for path in paths:
             start = time.process_time()
             for _ in range(args.requests):
-                client.get(path)
+                client_for[path].get(path)
             samples[path].append((time.process_time() - start) / args.requests)
     clean = {p: statistics.median(v) * 1000 for p, v in samples.items()}
 
@@ -181,7 +187,7 @@ def profile(args) -> int:
     for path in paths:
         TIMERS.clear()
         for _ in range(args.requests):
-            client.get(path)
+            client_for[path].get(path)
         breakdown[path] = {k: v / args.requests * 1000 for k, v in TIMERS.items()}
 
     queries = {}
@@ -193,7 +199,7 @@ def profile(args) -> int:
             return execute(sql, params, many, context)
 
         with connection.execute_wrapper(wrapper):
-            client.get(path)
+            client_for[path].get(path)
         queries[path] = seen
 
     base = clean[paths[0]]

@@ -108,13 +108,6 @@ PLAIN_PREPARED_TARGET = Target(
     user=None,
     shell=False,
 )
-# The employee's pages whose URL is known before the fixture runs; what
-# bench/profile_pages.py profiles.
-EMPLOYEE_PAGES = [
-    t
-    for t in TARGETS
-    if t.server == PORTAL and t.user == "employee" and "{" not in t.path
-]
 
 
 @dataclass
