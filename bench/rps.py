@@ -702,31 +702,28 @@ def main() -> int:
         port = free_port()
         portal = start_gunicorn(env, port, args.workers, workdir / "gunicorn.log")
         servers.append(portal)
-        plain_port = free_port()
-        plain = start_gunicorn(
-            plain_env,
-            plain_port,
-            args.workers,
-            workdir / "gunicorn-plain.log",
-            app="plain.wsgi",
-            cwd=plain_dir,
-            ready_path="/",
-        )
-        servers.append(plain)
-        targets = list(TARGETS)
-        if databases:  # PostgreSQL
-            targets.insert(1, PLAIN_PREPARED_TARGET)
-            prepared_port = free_port()
-            prepared = start_gunicorn(
-                {**plain_env, "PLAIN_PREPARED_STATEMENTS": "1"},
-                prepared_port,
+
+        def start_plain(extra_env: dict, log_name: str):
+            plain_port = free_port()
+            server = start_gunicorn(
+                {**plain_env, **extra_env},
+                plain_port,
                 args.workers,
-                workdir / "gunicorn-plain-prepared.log",
+                workdir / log_name,
                 app="plain.wsgi",
                 cwd=plain_dir,
                 ready_path="/",
             )
-            servers.append(prepared)
+            servers.append(server)
+            return plain_port, server
+
+        plain_port, plain = start_plain({}, "gunicorn-plain.log")
+        targets = list(TARGETS)
+        if databases:  # PostgreSQL
+            targets.insert(1, PLAIN_PREPARED_TARGET)
+            prepared_port, prepared = start_plain(
+                {"PLAIN_PREPARED_STATEMENTS": "1"}, "gunicorn-plain-prepared.log"
+            )
 
         cookies = {}
         for user, session in fixture["sessions"].items():

@@ -13,6 +13,7 @@ from catalog.models import (
     FulfilmentGroup,
     Location,
     ServiceLevel,
+    ServiceRequest,
     UserProfile,
 )
 
@@ -100,6 +101,20 @@ class UserFactory(factory.django.DjangoModelFactory):
     def groups(self, create, extracted, **kwargs):
         if create and extracted:
             self.groups.add(*extracted)
+
+
+class ServiceRequestFactory(factory.django.DjangoModelFactory):
+    """A request as checkout leaves its row, for ``requested_by`` (who needs a
+    profile with a department): for them, charged to their department."""
+
+    class Meta:
+        model = ServiceRequest
+
+    requested_for = factory.SelfAttribute("requested_by")
+    department = factory.LazyAttribute(lambda r: r.requested_by.profile.department)
+    cost_centre = factory.LazyAttribute(lambda r: r.department.cost_centre)
+    business_reason = "Needed for work."
+    currency = "EUR"
 
 
 def service_page(parent, title: str, **fields):

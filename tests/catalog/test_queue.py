@@ -17,11 +17,10 @@ from catalog.models import (
     ItemStatus,
     RequestEvent,
     RequestItem,
-    ServiceRequest,
 )
 from catalog.selectors.queue import fulfilment_queue, time_left
 from tests.conftest import order
-from tests.factories import UserFactory
+from tests.factories import ServiceRequestFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,14 +74,8 @@ def access_fixer(access):
 def make_item(requester, service_name, *, team, status, created, **figures):
     """An item as the clock would have left it; the queue only reads what is
     stored, so these tests set the stored figures by hand."""
-    service_request = ServiceRequest.objects.create(
-        requested_by=requester,
-        requested_for=requester,
-        cost_centre=requester.profile.department.cost_centre,
-        department=requester.profile.department,
-        business_reason="Needed for work.",
-        currency="EUR",
-        submitted_at=created,
+    service_request = ServiceRequestFactory(
+        requested_by=requester, submitted_at=created
     )
     return RequestItem.objects.create(
         request=service_request,

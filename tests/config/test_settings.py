@@ -61,9 +61,11 @@ def environment(**values) -> dict[str, str]:
     return env
 
 
-def settings_with(**values) -> dict:
+def _printed(script: str, **values):
+    """What ``script`` prints as JSON, run in a fresh Python with ``values`` in
+    its environment."""
     result = subprocess.run(
-        [sys.executable, "-c", PRINT_SETTINGS],
+        [sys.executable, "-c", script],
         cwd=ROOT,
         env=environment(**values),
         capture_output=True,
@@ -71,6 +73,10 @@ def settings_with(**values) -> dict:
         check=True,
     )
     return json.loads(result.stdout)
+
+
+def settings_with(**values) -> dict:
+    return _printed(PRINT_SETTINGS, **values)
 
 
 def random_key() -> str:
@@ -180,15 +186,7 @@ def database_options(**values) -> dict:
         "import json; from django.conf import settings; "
         "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=environment(**values),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(result.stdout)
+    return _printed(script, **values)
 
 
 @pytest.mark.parametrize(

@@ -8,26 +8,21 @@ import pytest
 from django.http import QueryDict
 
 from catalog.exceptions import NotFoundForUser
-from catalog.models import RequestItem, ServiceRequest
+from catalog.models import RequestItem
 from catalog.selectors.requests import (
     my_requests,
     request_detail,
     requests_with_lines,
 )
+from tests.factories import ServiceRequestFactory
 
 pytestmark = pytest.mark.django_db
 AT = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 
 
 def _request(person, *, lines=(), day=0):
-    service_request = ServiceRequest.objects.create(
-        requested_by=person,
-        requested_for=person,
-        cost_centre=person.profile.department.cost_centre,
-        department=person.profile.department,
-        business_reason="Needed for work.",
-        currency="EUR",
-        submitted_at=AT + datetime.timedelta(days=day),
+    service_request = ServiceRequestFactory(
+        requested_by=person, submitted_at=AT + datetime.timedelta(days=day)
     )
     # Written out of line order, so the read must sort them.
     for line_number, name, price in lines:

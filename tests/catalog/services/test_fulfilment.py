@@ -23,7 +23,6 @@ from catalog.models import (
     ItemStatus,
     RequestEvent,
     RequestItem,
-    ServiceRequest,
 )
 from catalog.selectors.requests import held_services
 from catalog.services.fulfilment import (
@@ -43,7 +42,11 @@ from catalog.services.fulfilment import (
 )
 from catalog.services.request_log import request_log_verify
 from tests.conftest import order
-from tests.factories import FulfilmentGroupFactory, UserFactory
+from tests.factories import (
+    FulfilmentGroupFactory,
+    ServiceRequestFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -176,14 +179,8 @@ def bare_item(employee, team):
     from catalog.services.request_log import event_append
 
     now = timezone.now()
-    request = ServiceRequest.objects.create(
-        requested_by=employee,
-        requested_for=employee,
-        cost_centre=employee.profile.department.cost_centre,
-        department=employee.profile.department,
-        business_reason="Old one broke.",
-        currency="EUR",
-        submitted_at=now,
+    request = ServiceRequestFactory(
+        requested_by=employee, business_reason="Old one broke.", submitted_at=now
     )
     item = RequestItem.objects.create(
         request=request,

@@ -21,7 +21,6 @@ from catalog.models import (
     RequestItem,
     ServiceDeliveryStats,
     ServiceLevel,
-    ServiceRequest,
 )
 from catalog.selectors.reporting.services import delivery_line
 from catalog.services.reporting import reporting_rebuild
@@ -32,7 +31,7 @@ from catalog.services.service_stats import (
     working_day_seconds,
 )
 from catalog.services.sweep import service_desk_sweep
-from tests.factories import ServiceLevelFactory, service_page
+from tests.factories import ServiceLevelFactory, ServiceRequestFactory, service_page
 
 pytestmark = pytest.mark.django_db
 
@@ -51,15 +50,7 @@ def deliver(service, person, day: date, *, seconds=None, met=True, target=True):
     closed, so the scheduled check leaves it alone), its clock having run
     ``seconds`` business seconds; late unless ``met``."""
     created = at(day, 9) - timedelta(days=3)
-    request = ServiceRequest.objects.create(
-        requested_by=person,
-        requested_for=person,
-        cost_centre=person.profile.department.cost_centre,
-        department=person.profile.department,
-        business_reason="Needed for work.",
-        currency="EUR",
-        submitted_at=created,
-    )
+    request = ServiceRequestFactory(requested_by=person, submitted_at=created)
     return RequestItem.objects.create(
         request=request,
         line_number=1,
