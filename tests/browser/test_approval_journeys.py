@@ -251,3 +251,35 @@ def test_employee_answers_a_paused_item_then_rates_it(page, login, screenshot):
     item.refresh_from_db()
     assert (item.rating, item.status) == (4, "closed")
     assert list(request_log_verify()) == []
+
+
+def test_a_long_folder_path_wraps_on_a_phone(page, new_page, login, screenshot):
+    """An answer with no place to break (a folder path) wraps inside its row on
+    the pages that show answers, instead of pushing the page sideways."""
+    from tests.browser.test_fulfilment_journeys import no_sideways_scroll
+
+    path = r"\\fileserver01\departments\finance\quarterly-reports\2026-archive"
+    login(page, "employee")
+    page.goto(ServicePage.objects.get(title="Access to a shared folder").url)
+    page.get_by_label("Which folder?").fill(path)
+    page.get_by_label("What do you need to do?").select_option("Read and change files")
+    page.get_by_role("button", name="Add to basket").click()
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto("/basket/")
+    expect(page.get_by_text(path)).to_be_visible()
+    assert no_sideways_scroll(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    service_request = check_out(page, "I'm taking over the quarterly reports.")
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(f"/requests/{service_request.pk}/")
+    expect(page.get_by_text(path)).to_be_visible()
+    assert no_sideways_scroll(page)
+    screenshot(page, "long-answer-request-320px")
+
+    manager = new_page()
+    login(manager, "manager")
+    manager.set_viewport_size({"width": 320, "height": 800})
+    manager.goto("/approvals/")
+    expect(manager.get_by_text(path)).to_be_visible()
+    assert no_sideways_scroll(manager)
+    screenshot(manager, "long-answer-approvals-320px")
