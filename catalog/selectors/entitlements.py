@@ -115,9 +115,13 @@ def _audience_sql() -> str:
 
 
 _ALL_RESTRICTIONS_SQL = _restrictions_sql()
-_ONE_SERVICE_RESTRICTIONS_SQL = _restrictions_sql(services=1)
 _AUDIENCE_SQL = _audience_sql()
 _RESTRICTION_TABLES = len(_RESTRICTION_FIELDS)
+
+
+@cache
+def _restrictions_of_sql(services: int) -> str:
+    return _restrictions_sql(services=services)
 
 
 @cache
@@ -156,14 +160,17 @@ def _audience_and_restrictions(user, *, service_ids=()):
     return audience, restrictions
 
 
-def service_restrictions(service_id: int | None = None) -> dict[int, Restrictions]:
-    """Restrictions of every restricted service (or of one), in one small query."""
+def service_restrictions(service_ids=None) -> dict[int, Restrictions]:
+    """Restrictions of every restricted service (or of those ``service_ids``),
+    in one small query."""
     with connection.cursor() as cursor:
-        if service_id is None:
+        if service_ids is None:
             cursor.execute(_ALL_RESTRICTIONS_SQL)
         else:
+            service_ids = list(service_ids)
             cursor.execute(
-                _ONE_SERVICE_RESTRICTIONS_SQL, [service_id] * _RESTRICTION_TABLES
+                _restrictions_of_sql(len(service_ids)),
+                service_ids * _RESTRICTION_TABLES,
             )
         rows = cursor.fetchall()
     result: dict[int, Restrictions] = {}
@@ -214,7 +221,7 @@ def visible_among(*, user, services) -> set[int]:
     if getattr(user, "is_authenticated", False):
         audience, restrictions = _audience_and_restrictions(user, service_ids=live)
     else:
-        audience, restrictions = Audience.of(user), service_restrictions()
+        audience, restrictions = Audience.of(user), service_restrictions(live)
     return {pk for pk in live if restrictions.get(pk, Restrictions()).admits(audience)}
 
 

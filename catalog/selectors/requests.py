@@ -1,6 +1,7 @@
 """Reading requests with their rules: people see the requests they placed or that
 were placed for them; fulfillers see the queue (a later issue)."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -96,6 +97,7 @@ def requests_with_lines(ids, *, related=()) -> dict[int, ServiceRequest]:
     BY, Django hashes every selected column of each query it compiles, which
     costs more than this sort (bench/README.md, "Sorting in Python")."""
     found: dict[int, ServiceRequest] = {}
+    lines: dict[int, list] = defaultdict(list)
     for item in (
         RequestItem.objects.select_related(
             *(f"request__{name}" for name in related), "hold_reason"
@@ -103,22 +105,15 @@ def requests_with_lines(ids, *, related=()) -> dict[int, ServiceRequest]:
         .filter(request_id__in=ids)
         .order_by()
     ):
-        service_request = found.setdefault(item.request_id, item.request)
-        if not hasattr(service_request, "lines"):
-            service_request.lines = []
-        service_request.lines.append(item)
-        item.request = service_request
+        item.request = found.setdefault(item.request_id, item.request)
+        lines[item.request_id].append(item)
     missing = [pk for pk in ids if pk not in found]
     if missing:
-        for service_request in (
-            ServiceRequest.objects.select_related(*related)
-            .filter(pk__in=missing)
-            .order_by()
-        ):
-            service_request.lines = []
-            found[service_request.pk] = service_request
-    for service_request in found.values():
-        service_request.lines.sort(key=attrgetter("line_number"))
+        found.update(
+            ServiceRequest.objects.select_related(*related).order_by().in_bulk(missing)
+        )
+    for pk, service_request in found.items():
+        service_request.lines = sorted(lines[pk], key=attrgetter("line_number"))
     return found
 
 

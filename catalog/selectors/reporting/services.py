@@ -343,7 +343,7 @@ def review_access(*, user) -> ReviewAccess:
 def service_in_review(*, access: ReviewAccess, service: ServicePage) -> bool:
     from catalog.selectors.entitlements import service_restrictions
 
-    restrictions = service_restrictions(service.pk).get(service.pk)
+    restrictions = service_restrictions([service.pk]).get(service.pk)
     return service.live and access.covers(
         service, restrictions.departments if restrictions else set()
     )
