@@ -2251,7 +2251,7 @@ def _write(batch: list[_RequestPlan]) -> int:
     items = []
     for plan in batch:
         for planned in plan.items:
-            planned.item.request_id = plan.service_request.pk
+            planned.item.request = plan.service_request
             items.append(planned.item)
     RequestItem.objects.bulk_create(items)
     steps, events = [], []

@@ -148,12 +148,37 @@ class ServiceRequest(models.Model):
         return f"REQ-{self.pk:06d}"
 
 
+class RequestItemQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        RequestItem.copy_from_requests(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class RequestItem(models.Model):
     wagtail_reference_index_ignore = True  # see ServiceRequest
 
     request = models.ForeignKey(
         ServiceRequest, on_delete=models.PROTECT, related_name="items"
     )
+    # Copies of the request's people and time, which never change after
+    # checkout; filled from the request on save and bulk_create
+    # (``copy_from_requests``). With them a person's items are one index's range,
+    # read in date order without visiting each request: My requests by status
+    # and My services (bench/README.md, "A person's items").
+    requested_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    submitted_at = models.DateTimeField()
     line_number = models.PositiveSmallIntegerField()
     service = models.ForeignKey(
         "catalog.ServicePage",
@@ -262,6 +287,8 @@ class RequestItem(models.Model):
     # Business seconds from the clock's start to delivery, less customer pauses.
     resolution_seconds = models.PositiveIntegerField(null=True, blank=True)
 
+    objects = RequestItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["request_id", "line_number"]
         constraints = [
@@ -288,19 +315,33 @@ class RequestItem(models.Model):
                 condition=Q(status__in=sorted(OPEN_STATES)),
                 name="item_open_by_age",
             ),
-            # My requests filtered by status: whether a request has an item in
-            # a status, answered from the index alone.
-            models.Index(fields=["request", "status"], name="item_request_status"),
-            # My services: what a person may hold, per request, in the list's
-            # order (catalog.selectors.requests.held_items).
+            # My requests filtered by status: the person's items in a status,
+            # newest request first, in two ranges as the requests' own indexes
+            # (for them; by them for someone else), read from the index alone.
             models.Index(
-                fields=["request", "service_name", "fulfilled_at", "id"],
+                fields=["requested_for", "status", "-submitted_at", "-request"],
+                name="item_for_status_newest",
+            ),
+            models.Index(
+                fields=[
+                    "requested_by",
+                    "status",
+                    "-submitted_at",
+                    "-request",
+                    "requested_for",
+                ],
+                name="item_by_status_newest",
+            ),
+            # My services: what a person may hold, in the list's order
+            # (catalog.selectors.requests.held_items).
+            models.Index(
+                fields=["requested_for", "service_name", "fulfilled_at", "id"],
                 condition=Q(
                     status__in=["closed", "fulfilled"],
                     monthly_price__gt=0,
                     removes_item__isnull=True,
                 ),
-                name="item_held",
+                name="item_held_by_person",
             ),
             # The fulfilment queue's sort orders (catalog/filters.py), over open
             # items only: a page is read in order and stops at its 25 rows,
@@ -325,6 +366,24 @@ class RequestItem(models.Model):
 
     def __str__(self):
         return f"{self.number} {self.service_name}"
+
+    def save(self, *args, **kwargs):
+        self.copy_from_requests([self])
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def copy_from_requests(cls, items) -> None:
+        """Fill each item's copies of its request's people and time where they
+        are empty: from the request set on the item, or read in one query."""
+        empty = [item for item in items if item.submitted_at is None]
+        cached = cls.request.is_cached
+        unread = {item.request_id for item in empty if not cached(item)}
+        requests = ServiceRequest.objects.order_by().in_bulk(unread) if unread else {}
+        for item in empty:
+            request = item.request if cached(item) else requests[item.request_id]
+            item.requested_for_id = request.requested_for_id
+            item.requested_by_id = request.requested_by_id
+            item.submitted_at = request.submitted_at
 
     SERVICE_LEVEL_FIELDS = (
         "service_level_name",

@@ -76,13 +76,15 @@ def people_to_order_for(*, user, query: str = "", chosen_id: int | None = None):
     return [user, *found]
 
 
-def _mine(user):
+def _mine(user, *, model=ServiceRequest):
     """The person's requests, in two parts that never overlap: those for them,
     and those they ordered for someone else. Each part is one index's range
-    (person, then date), which a single OR of the two would not be."""
+    (person, then date), which a single OR of the two would not be. With
+    ``model`` ``RequestItem``, their items (which copy the request's people and
+    date), for filtering by an item's status."""
     return (
-        ServiceRequest.objects.filter(requested_for=user),
-        ServiceRequest.objects.filter(requested_by=user).exclude(requested_for=user),
+        model.objects.filter(requested_for=user),
+        model.objects.filter(requested_by=user).exclude(requested_for=user),
     )
 
 
@@ -125,13 +127,21 @@ def my_requests(*, user, params) -> dict:
     The page's keys come from the two parts of ``_mine`` merged in date order,
     which PostgreSQL reads from the two indexes and stops at the page: the
     cost of a page does not grow with how many requests the person has
-    (bench/README.md, "Every page at a million items")."""
-    parts = [RequestFilter(params or None, queryset=part) for part in _mine(user)]
+    (bench/README.md, "Every page at a million items"). Filtered by status,
+    the keys come from the person's items in that status, in the same order
+    from their own indexes, one key per request ("A person's items")."""
+    asked = RequestFilter(params or None, queryset=ServiceRequest.objects.none())
+    by_status = asked.is_valid() and bool(asked.form.cleaned_data.get("status"))
+    model, key = (RequestItem, "request_id") if by_status else (ServiceRequest, "pk")
+    parts = [
+        RequestFilter(params or None, queryset=part)
+        for part in _mine(user, model=model)
+    ]
     filterset = parts[0]
     first, second = (
-        part.qs.order_by().values_list("submitted_at", "pk") for part in parts
+        part.qs.order_by().values_list("submitted_at", key).distinct() for part in parts
     )
-    keys = first.union(second, all=True).order_by("-submitted_at", "-pk")
+    keys = first.union(second, all=True).order_by("-submitted_at", f"-{key}")
     page_obj = Paginator(keys, REQUESTS_PER_PAGE).get_page(params.get("page"))
     ids = [pk for _, pk in page_obj.object_list]
     by_key = requests_with_lines(ids, related=["requested_for"])
@@ -392,7 +402,7 @@ def held_items(*, person):
     removals themselves and have not been taken away by a removal. The one rule
     for the "My services" list and for asking for a removal."""
     return RequestItem.objects.filter(
-        request__requested_for=person,
+        requested_for=person,
         status__in=[ItemStatus.FULFILLED, ItemStatus.CLOSED],
         monthly_price__gt=0,
         removes_item__isnull=True,

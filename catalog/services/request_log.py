@@ -465,6 +465,9 @@ def _verify_request(service_request, events, items, key: bytes):
     yield from _verify_rows(service_request, events, items, broken)
 
 
+REQUEST_COPIES = ("requested_for_id", "requested_by_id", "submitted_at")
+
+
 def _verify_rows(service_request, events, items, broken):
     first = events[0]
     snapshot = (
@@ -506,6 +509,15 @@ def _verify_rows(service_request, events, items, broken):
         for name, logged in state.items():
             if not _agrees(name, now[name], logged):
                 yield broken(_differs(item.number, name, now[name], logged))
+        # The item's copies of its request's people and time (which decide
+        # whose lists it is in) are the request's, checked above.
+        for name in REQUEST_COPIES:
+            if getattr(item, name) != getattr(service_request, name):
+                yield broken(
+                    f"{item.number} {name.removesuffix('_id').replace('_', ' ')}: "
+                    f"the row says {getattr(item, name)!r}, its request says "
+                    f"{getattr(service_request, name)!r}"
+                )
     for line in sorted(expected):
         yield broken(f"{service_request.number}-{line} is in the log but has no row")
 

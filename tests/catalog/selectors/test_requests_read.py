@@ -20,22 +20,31 @@ pytestmark = pytest.mark.django_db
 AT = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 
 
-def _request(person, *, lines=(), day=0):
+def _item(service_request, line_number, name, price, status="submitted"):
+    return RequestItem(
+        request=service_request,
+        line_number=line_number,
+        service_name=name,
+        one_off_price=Decimal(price),
+        monthly_price=Decimal("0"),
+        currency="EUR",
+        status=status,
+        created_at=AT,
+        status_changed_at=AT,
+    )
+
+
+def _request(person, *, lines=(), day=0, for_=None, statuses=()):
     service_request = ServiceRequestFactory(
-        requested_by=person, submitted_at=AT + datetime.timedelta(days=day)
+        requested_by=person,
+        requested_for=for_ or person,
+        submitted_at=AT + datetime.timedelta(days=day),
     )
     # Written out of line order, so the read must sort them.
     for line_number, name, price in lines:
-        RequestItem.objects.create(
-            request=service_request,
-            line_number=line_number,
-            service_name=name,
-            one_off_price=Decimal(price),
-            monthly_price=Decimal("0"),
-            currency="EUR",
-            created_at=AT,
-            status_changed_at=AT,
-        )
+        _item(service_request, line_number, name, price).save()
+    for line_number, status in enumerate(statuses, start=1):
+        _item(service_request, line_number, "Laptop", "1200", status).save()
     return service_request
 
 
@@ -92,3 +101,75 @@ def test_someone_else_s_request_is_not_found(employee, finance_londoner):
         request_detail(user=employee, request_id=theirs.pk)
     with pytest.raises(NotFoundForUser):
         request_detail(user=employee, request_id=theirs.pk + 1000)
+
+
+def test_an_item_copies_its_request_s_people_and_time(employee, finance_londoner):
+    service_request = _request(employee, for_=finance_londoner, statuses=["submitted"])
+    item = RequestItem.objects.get(request=service_request)
+    assert (item.requested_for_id, item.requested_by_id, item.submitted_at) == (
+        finance_londoner.pk,
+        employee.pk,
+        AT,
+    )
+
+
+def test_items_created_together_read_their_requests_once(
+    employee, finance_londoner, django_assert_num_queries
+):
+    first = _request(employee, day=1)
+    second = _request(employee, for_=finance_londoner, day=2)
+    items = [_item(first, 1, "Laptop", "1200"), _item(second, 1, "Phone", "600")]
+    for item in items:
+        item.request = None
+    items[0].request_id, items[1].request_id = first.pk, second.pk
+    # Both requests in one read, then one insert.
+    with django_assert_num_queries(2):
+        RequestItem.objects.bulk_create(items)
+    copies = RequestItem.objects.order_by("service_name").values_list(
+        "service_name", "requested_for", "requested_by", "submitted_at"
+    )
+    assert list(copies) == [
+        ("Laptop", employee.pk, employee.pk, AT + datetime.timedelta(days=1)),
+        ("Phone", finance_londoner.pk, employee.pk, AT + datetime.timedelta(days=2)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # Two items being worked on in "mine" count once; "theirs" is neither
+        # by nor for the employee.
+        ("status=in_progress", ["for_me_by_them", "by_me_for_them", "mine"]),
+        ("status=fulfilled", ["for_me_by_them", "delivered"]),
+        ("status=on_hold", []),
+        ("status=fulfilled&submitted_from=2026-03-04", ["for_me_by_them"]),
+        ("status=in_progress&submitted_to=2026-03-03", ["mine"]),
+        (
+            "",
+            ["for_me_by_them", "by_me_for_them", "delivered", "mine"],
+        ),
+    ],
+)
+def test_my_requests_by_status_reads_the_person_s_items(
+    employee, finance_londoner, query, expected
+):
+    # 2 March 2026 onwards, a day apart.
+    made = {
+        "mine": _request(employee, statuses=["in_progress", "in_progress"]),
+        "delivered": _request(employee, day=1, statuses=["fulfilled"]),
+        "by_me_for_them": _request(
+            employee, for_=finance_londoner, day=2, statuses=["in_progress"]
+        ),
+        "for_me_by_them": ServiceRequestFactory(
+            requested_by=finance_londoner,
+            requested_for=employee,
+            submitted_at=AT + datetime.timedelta(days=3),
+        ),
+        "theirs": _request(finance_londoner, day=4, statuses=["in_progress"]),
+    }
+    for line_number, status in enumerate(["in_progress", "fulfilled"], start=1):
+        _item(made["for_me_by_them"], line_number, "Phone", "600", status).save()
+    names = {r.pk: name for name, r in made.items()}
+    found = my_requests(user=employee, params=QueryDict(query))
+    assert [names[r.pk] for r in found["requests"]] == expected
+    assert found["page_obj"].paginator.count == len(expected)

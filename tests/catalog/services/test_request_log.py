@@ -33,6 +33,7 @@ from catalog.services.fulfilment import (
 )
 from catalog.services.request_log import (
     ITEM_SNAPSHOT_FIELDS,
+    REQUEST_COPIES,
     RequestLogBroken,
     event_append,
     event_hash,
@@ -754,6 +755,22 @@ def test_a_hand_edited_cost_centre_is_caught(logged_request):
     ]
 
 
+def test_an_item_moved_to_another_person_by_hand_is_caught(logged_request, a_manager):
+    """An item's copy of whom it is for decides whose My services lists it."""
+    tamper(
+        "UPDATE catalog_requestitem SET requested_for_id = %s WHERE request_id = %s",
+        [a_manager.pk, logged_request.pk],
+    )
+    owner = logged_request.requested_for_id
+    assert findings() == [
+        (
+            None,
+            f"REQ-{logged_request.pk:06d}-1 requested for: the row says {a_manager.pk}, "
+            f"its request says {owner}",
+        )
+    ]
+
+
 def test_an_item_row_added_by_hand_is_caught(logged_request):
     item = logged_request.items.get()
     tamper(
@@ -762,10 +779,17 @@ def test_an_item_row_added_by_hand_is_caught(logged_request):
         "requires_approval, answers, service_level_name, calendar_name, "
         "at_risk_percent, fulfilment_group_name, status, created_at, "
         "status_changed_at, rating_comment, customer_paused_seconds, "
-        "internal_paused_seconds) "
+        "internal_paused_seconds, requested_for_id, requested_by_id, submitted_at) "
         "VALUES (%s, 2, 'Company car', '', 1, 30000, 0, 'EUR', false, '[]', '', '', "
-        "75, '', 'submitted', %s, %s, '', 0, 0)",
-        [logged_request.pk, item.created_at, item.created_at],
+        "75, '', 'submitted', %s, %s, '', 0, 0, %s, %s, %s)",
+        [
+            logged_request.pk,
+            item.created_at,
+            item.created_at,
+            item.requested_for_id,
+            item.requested_by_id,
+            item.submitted_at,
+        ],
     )
     extra = RequestItem.objects.get(request=logged_request, line_number=2)
     assert findings() == [
@@ -835,10 +859,18 @@ def test_a_hand_edited_assignee_is_caught(worked_request, employee, fulfiller):
 
 def test_every_item_column_is_in_the_snapshot_or_a_derived_figure():
     """A new column on items must be decided on: in the log's snapshot (and
-    replayed if a service changes it), or derived from the log."""
+    replayed if a service changes it), derived from the log, or a copy of the
+    request's (checked against the request)."""
     columns = {f.name for f in RequestItem._meta.concrete_fields}
     figures = {name.removesuffix("_id") for name in FIGURE_FIELDS}
-    assert columns - set(ITEM_SNAPSHOT_FIELDS) - figures == {"id", "request"}
+    assert columns - set(ITEM_SNAPSHOT_FIELDS) - figures == {
+        "id",
+        "request",
+        "requested_for",
+        "requested_by",
+        "submitted_at",
+    }
+    assert REQUEST_COPIES == ("requested_for_id", "requested_by_id", "submitted_at")
 
 
 def test_appending_to_a_log_whose_head_was_tampered_with_is_refused(logged_request):

@@ -482,6 +482,24 @@ def test_query_budgets_do_not_grow(
     assert len(large.captured_queries) <= len(small.captured_queries)
 
 
+def test_my_requests_by_status_query_budget(
+    employee_client, employee, catalog, django_assert_max_num_queries
+):
+    _grow(employee, catalog, 2)
+    RequestItem.objects.update(status=ItemStatus.FULFILLED)
+    employee_client.get("/requests/")  # the site's routes, read once
+    with django_assert_max_num_queries(6) as small:
+        response = employee_client.get("/requests/?status=fulfilled")
+    assert response.status_code == 200
+    assert len(response.context["requests"]) == 2
+    _grow(employee, catalog, 6)
+    RequestItem.objects.update(status=ItemStatus.FULFILLED)
+    with django_assert_max_num_queries(6) as large:
+        response = employee_client.get("/requests/?status=fulfilled")
+    assert len(response.context["requests"]) == 8
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
 def captured_queries():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
