@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.utils import timezone
 
@@ -29,10 +28,13 @@ from catalog.models import (
     RequestEvent,
     RequestItem,
 )
+from catalog.pagination import CappedCount
 from catalog.selectors.due import is_at_risk, is_breached, time_left
 from catalog.selectors.requests import INTERNAL_EVENTS
 
 ITEMS_PER_PAGE = 25
+# The queue lists (and counts) this many items at most, in the order chosen.
+QUEUE_LISTED_AT_MOST = 1_000
 NOT_A_FULFILLER = "The fulfilment queue is for the teams who work on requests."
 
 
@@ -182,10 +184,15 @@ def fulfilment_queue(*, user, params, now: datetime | None = None) -> dict:
         now=now,
     )
     # The page's keys in a subquery, then its rows: a late page skips thousands
-    # of keys in the sort order's index, not thousands of joined rows.
+    # of keys in the sort order's index, not thousands of joined rows. Counted
+    # up to the cap only: counting every match of a filter over a large
+    # team's queue cost more than its page (bench/README.md, "The queue's
+    # count").
     ordered = filterset.qs
     keys = ordered.values_list("pk", flat=True)
-    page_obj = Paginator(keys, ITEMS_PER_PAGE).get_page(params.get("page"))
+    page_obj = CappedCount(keys, ITEMS_PER_PAGE, cap=QUEUE_LISTED_AT_MOST).get_page(
+        params.get("page")
+    )
     page_obj.object_list = list(
         items.filter(pk__in=page_obj.object_list).order_by(*ordered.query.order_by)
     )

@@ -10,7 +10,7 @@ from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.models import IndexView, InspectView
 
-from catalog.pagination import CappedPages
+from catalog.pagination import CappedCount
 from catalog.selectors.entitlements import catalog_as_seen_by
 from catalog.selectors.people import display_name
 from catalog.selectors.requests import request_record
@@ -95,15 +95,11 @@ class RequestInspectView(InspectView):
         return context
 
 
-class CappedPaginator(CappedPages, WagtailPaginator):
+class CappedPaginator(CappedCount, WagtailPaginator):
     """Wagtail's paginator, counting at most ``cap`` rows. The request log holds
     millions of events and counting them all cost the list a third of a second
     (bench/README.md, "Every page at a million items"); past the cap the list
     says "More than 10,000" and its filters narrow it."""
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
 
     @cached_property
     def items_count_label(self) -> str:

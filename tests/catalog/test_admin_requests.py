@@ -93,3 +93,6 @@ def test_capped_pages(employee, catalog, small_cap, rows, per_page, pages, label
         per_page,
     )
     assert (paginator.num_pages, paginator.items_count_label) == (pages, label)
+    # The last page stops at the cap: 3 rows in all.
+    shown = sum(len(paginator.page(n).object_list) for n in range(1, pages + 1))
+    assert shown == min(rows, 3)

@@ -464,6 +464,32 @@ def test_bad_filter_values_show_the_form_not_an_error(client, queue, fixer):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("cap", "page", "count_text", "rows", "pages"),
+    [
+        # Six items in the fixer's queue: under the cap, counted in full.
+        (10, 1, "6 items", 3, 2),
+        (6, 2, "6 items", 3, 2),
+        # Past the cap: counted no further, and listed up to the cap only.
+        (4, 1, "More than 4 items", 3, 2),
+        (4, 2, "More than 4 items", 1, 2),
+    ],
+)
+def test_a_large_queue_is_counted_and_listed_up_to_the_cap(
+    client, queue, fixer, monkeypatch, cap, page, count_text, rows, pages
+):
+    monkeypatch.setattr("catalog.selectors.queue.QUEUE_LISTED_AT_MOST", cap)
+    monkeypatch.setattr("catalog.selectors.queue.ITEMS_PER_PAGE", 3)
+    client.force_login(fixer)
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(QUEUE, {"page": page})
+    html = " ".join(response.content.decode().split())
+    count = html.split('id="queue-count">')[1].split(" · ")[0]
+    assert count.startswith(count_text)
+    assert len(response.context["rows"]) == rows
+    assert f"Page {page} of {pages}" in html
+
+
 # --- Bulk assignment ------------------------------------------------------------------
 
 
