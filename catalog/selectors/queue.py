@@ -183,13 +183,12 @@ def fulfilment_queue(*, user, params, now: datetime | None = None) -> dict:
         people=people,
         now=now,
     )
-    # The page's keys in a subquery, then its rows: a late page skips thousands
-    # of keys in the sort order's index, not thousands of joined rows. Counted
-    # up to the cap only: counting every match of a filter over a large
-    # team's queue cost more than its page (bench/README.md, "The queue's
-    # count").
+    # The keys in order, up to one past the cap, in one query that both counts
+    # and pages; then the page's rows. Counting every match of a filter over a
+    # large team's queue, and reading it again for the page, cost more than
+    # the page (bench/README.md, "The queue up to a cap").
     ordered = filterset.qs
-    keys = ordered.values_list("pk", flat=True)
+    keys = list(ordered.values_list("pk", flat=True)[: QUEUE_LISTED_AT_MOST + 1])
     page_obj = CappedCount(keys, ITEMS_PER_PAGE, cap=QUEUE_LISTED_AT_MOST).get_page(
         params.get("page")
     )
