@@ -765,8 +765,8 @@ def test_an_item_moved_to_another_person_by_hand_is_caught(logged_request, a_man
     assert findings() == [
         (
             None,
-            f"REQ-{logged_request.pk:06d}-1 requested for: the row says {a_manager.pk}, "
-            f"its request says {owner}",
+            f"REQ-{logged_request.pk:06d}-1 requested for: "
+            f"the row says {a_manager.pk}, its request says {owner}",
         )
     ]
 
