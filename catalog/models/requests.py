@@ -373,9 +373,12 @@ class RequestItem(models.Model):
 
     @classmethod
     def copy_from_requests(cls, items) -> None:
-        """Fill each item's copies of its request's people and time where they
-        are empty: from the request set on the item, or read in one query."""
-        empty = [item for item in items if item.submitted_at is None]
+        """Fill each new item's copies of its request's people and time where
+        they are empty: from the request set on the item, or read in one query.
+        Items already written are left alone (they may be partly loaded)."""
+        empty = [
+            item for item in items if item._state.adding and item.submitted_at is None
+        ]
         cached = cls.request.is_cached
         unread = {item.request_id for item in empty if not cached(item)}
         requests = ServiceRequest.objects.order_by().in_bulk(unread) if unread else {}

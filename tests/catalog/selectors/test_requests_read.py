@@ -173,3 +173,14 @@ def test_my_requests_by_status_reads_the_person_s_items(
     found = my_requests(user=employee, params=QueryDict(query))
     assert [names[r.pk] for r in found["requests"]] == expected
     assert found["page_obj"].paginator.count == len(expected)
+
+
+def test_saving_a_written_item_reads_nothing_more(employee, django_assert_num_queries):
+    """The copies are made when an item is created; saving a partly loaded item
+    later neither reads its request nor the fields it left out."""
+    service_request = _request(employee, statuses=["submitted"])
+    item = RequestItem.objects.only("id", "status").get(request=service_request)
+    item.status = "in_progress"
+    with django_assert_num_queries(1):
+        item.save(update_fields=["status"])
+    assert RequestItem.objects.get(pk=item.pk).submitted_at == AT
