@@ -139,8 +139,10 @@ def my_requests(*, user, params) -> dict:
     ]
     filterset = parts[0]
     first, second = (
-        part.qs.order_by().values_list("submitted_at", key).distinct() for part in parts
+        part.qs.order_by().values_list("submitted_at", key) for part in parts
     )
+    if by_status:  # a request with several items in the status, once
+        first, second = first.distinct(), second.distinct()
     keys = first.union(second, all=True).order_by("-submitted_at", f"-{key}")
     page_obj = Paginator(keys, REQUESTS_PER_PAGE).get_page(params.get("page"))
     ids = [pk for _, pk in page_obj.object_list]

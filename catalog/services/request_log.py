@@ -89,6 +89,9 @@ ITEM_SNAPSHOT_FIELDS = (
     "rating_comment",
     "rated_at",
 )
+# The item's copies of its request's people and time (RequestItem.requested_for):
+# checked against the request, not the log.
+REQUEST_COPIES = ("requested_for_id", "requested_by_id", "submitted_at")
 # Links the database clears when the other row is deleted (on_delete=SET_NULL):
 # an empty value there is not a contradiction of the log.
 CLEARABLE = frozenset(
@@ -465,9 +468,6 @@ def _verify_request(service_request, events, items, key: bytes):
     yield from _verify_rows(service_request, events, items, broken)
 
 
-REQUEST_COPIES = ("requested_for_id", "requested_by_id", "submitted_at")
-
-
 def _verify_rows(service_request, events, items, broken):
     first = events[0]
     snapshot = (
@@ -512,11 +512,11 @@ def _verify_rows(service_request, events, items, broken):
         # The item's copies of its request's people and time (which decide
         # whose lists it is in) are the request's, checked above.
         for name in REQUEST_COPIES:
-            if getattr(item, name) != getattr(service_request, name):
+            copied, original = getattr(item, name), getattr(service_request, name)
+            if copied != original:
+                label = name.removesuffix("_id")
                 yield broken(
-                    f"{item.number} {name.removesuffix('_id').replace('_', ' ')}: "
-                    f"the row says {getattr(item, name)!r}, its request says "
-                    f"{getattr(service_request, name)!r}"
+                    _differs(item.number, label, copied, original, "its request")
                 )
     for line in sorted(expected):
         yield broken(f"{service_request.number}-{line} is in the log but has no row")
@@ -561,9 +561,9 @@ def _agrees(name: str, current, logged) -> bool:
     return current == logged or (name in CLEARABLE and current is None)
 
 
-def _differs(number: str, name: str, current, logged) -> str:
+def _differs(number: str, name: str, current, logged, source="the log") -> str:
     label = name.replace("_", " ")
-    return f"{number} {label}: the row says {current!r}, the log says {logged!r}"
+    return f"{number} {label}: the row says {current!r}, {source} says {logged!r}"
 
 
 # --- Anchors --------------------------------------------------------------------------
