@@ -9,10 +9,11 @@ grows from a few thousand requests to a million items?
 
 Each page is requested in-process through Django's test client, DEBUG off,
 as the heaviest person of its role in that database (chosen by query: most
-requests, most approvals waiting, largest queue); one warm-up, then --rounds
-timed requests. Django binds one database per process, so each database is
-timed in a subprocess of this script (--measure NAME), which writes its
-results as JSON for the parent to compare.
+requests, most services held, most approvals waiting, largest queue); one
+warm-up, then --rounds timed requests. Django binds one database per process,
+so each database is served by a subprocess of this script (--measure NAME),
+and the parent asks the two in turn, page by page and round by round: both
+sides of a page are timed within the same seconds.
 
 Exit status 1 when a page misses a target on the large database: median under
 150 ms; at most 1.5x its demo-size median, a target also met when the medians
@@ -28,7 +29,6 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -131,6 +131,7 @@ def people() -> dict[str, Person]:
         QUEUE_STATES,
         ApprovalStep,
         FulfilmentGroup,
+        ItemStatus,
         RequestItem,
         ServiceRequest,
     )
@@ -167,6 +168,20 @@ def people() -> dict[str, Person]:
         employees = (employees & having) or employees
     employee, n_requests = _heaviest(requests, employees)
 
+    # Services held: delivered, charged monthly, not a removal (a removal
+    # carried out still counts here; the page leaves it out).
+    held = dict(
+        RequestItem.objects.filter(
+            status__in=[ItemStatus.FULFILLED, ItemStatus.CLOSED],
+            monthly_price__gt=0,
+            removes_item__isnull=True,
+        )
+        .values_list("requested_for")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    holder, n_held = _heaviest(held, in_group("Employee"))
+
     # Steps waiting for their own decision.
     waiting = dict(
         ApprovalStep.objects.filter(status=ApprovalStep.Status.PENDING)
@@ -194,6 +209,7 @@ def people() -> dict[str, Person]:
 
     return {
         "employee": Person(names[employee], f"{n_requests:,} requests"),
+        "holder": Person(names[holder], f"{n_held:,} services held"),
         "approver": Person(names[approver], f"{n_waiting:,} approvals waiting"),
         "fulfiller": Person(names[fulfiller], f"{n_queue:,} items in queue"),
         "executive": Person("executive", "the demo's executive"),
@@ -325,7 +341,7 @@ def pages() -> list[tuple]:
             "employee",
             lambda s: reverse("catalog:request_detail", args=[s.longest_request.pk]),
         ),
-        ("My services", "employee", lambda s: reverse("catalog:my_services")),
+        ("My services", "holder", lambda s: reverse("catalog:my_services")),
         ("Approvals", "approver", lambda s: reverse("catalog:approvals")),
         ("Queue", "fulfiller", lambda s: queue),
         ("Queue, last page", "fulfiller", lambda s: f"{queue}?page={s.queue_pages}"),
@@ -437,43 +453,30 @@ def _statements(client, url: str) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
-def measure(args) -> dict:
-    from catalog.models import RequestEvent, RequestItem, ServiceRequest
-
-    chosen = people()
-    for role, person in chosen.items():
-        print(f"  {args.measure}: {role} = {person.username} ({person.load})")
-    found = subjects(chosen)
-    _basket_with_one_line(found.users["employee"])
-    clients = {role: _client_for(p.username) for role, p in chosen.items()}
-    results = []
+def _page_rows(args, chosen: dict, found: Subjects) -> list[dict]:
+    rows = []
     for label, role, address in pages():
         if args.only and args.only.lower() not in label.lower():
             continue
-        url = address(found)
-        row = {"page": label, "user": chosen[role].username, "url": url}
-        try:
-            _time_page(clients[role], url, 1)
-            samples, queries = _time_page(clients[role], url, args.rounds)
-        except AssertionError as exc:
-            # _time_page's assertion: (url, status, start of the body).
-            row["error"] = f"status {exc.args[0][1]}" if exc.args else "failed"
-        except Exception as exc:  # the test client re-raises a view's error
-            row["error"] = f"{type(exc).__name__}: {str(exc)[:80]}"
-        else:
-            row |= {
-                "median_ms": _median_ms(samples),
-                "p95_ms": _p95_ms(samples),
-                "queries": queries,
-                "sql": _statements(clients[role], url),
-            }
-        print(
-            f"  {args.measure}: {label:<36} "
-            + (row.get("error") or f"{row['median_ms']:>7.1f} ms"),
-            flush=True,
-        )
-        results.append(row)
-    return {
+        user = chosen[role].username
+        rows.append({"page": label, "role": role, "user": user, "url": address(found)})
+    return rows
+
+
+def serve(args) -> None:
+    """The subprocess: set up, say what it will time (one line of JSON on
+    stdout), then answer the parent's requests one line each: ``warm LABEL``
+    (a warm-up request, then the page's queries), ``time LABEL`` (one timed
+    request), ``quit``. The parent asks both databases in turn, so the two
+    sides of a page are timed seconds apart, not minutes."""
+    from catalog.models import RequestEvent, RequestItem, ServiceRequest
+
+    chosen = people()
+    found = subjects(chosen)
+    _basket_with_one_line(found.users["employee"])
+    clients = {role: _client_for(p.username) for role, p in chosen.items()}
+    rows = {row["page"]: row for row in _page_rows(args, chosen, found)}
+    hello = {
         "database": args.measure,
         "people": {role: vars(p) for role, p in chosen.items()},
         "sizes": {
@@ -481,15 +484,33 @@ def measure(args) -> dict:
             "items": RequestItem.objects.count(),
             "events": RequestEvent.objects.count(),
         },
-        "rounds": args.rounds,
-        "pages": results,
+        "pages": list(rows.values()),
     }
+    print(json.dumps(hello), flush=True)
+    for line in sys.stdin:
+        command, _, label = line.rstrip("\n").partition(" ")
+        if command == "quit":
+            return
+        row = rows[label]
+        client = clients[row["role"]]
+        try:
+            samples, queries = _time_page(client, row["url"], 1)
+        except AssertionError as exc:
+            # _time_page's assertion: (url, status, start of the body).
+            answer = {"error": f"status {exc.args[0][1]}" if exc.args else "failed"}
+        except Exception as exc:  # the test client re-raises a view's error
+            answer = {"error": f"{type(exc).__name__}: {str(exc)[:80]}"}
+        else:
+            answer = {"seconds": samples[0], "queries": queries}
+            if command == "warm":
+                answer["sql"] = _statements(client, row["url"])
+        print(json.dumps(answer), flush=True)
 
 
-def _measured(args, name: str) -> dict:
-    """Time ``name`` in a subprocess of this script: it binds that database."""
-    with tempfile.TemporaryDirectory(prefix="bench-scale-") as folder:
-        output = Path(folder) / "results.json"
+class _Side:
+    """One database's subprocess (``serve``), asked one page at a time."""
+
+    def __init__(self, args, name: str):
         command = [
             sys.executable,
             __file__,
@@ -497,15 +518,74 @@ def _measured(args, name: str) -> dict:
             name,
             "--server",
             args.server,
-            "--rounds",
-            str(args.rounds),
-            "--json",
-            str(output),
         ]
         if args.only:
             command += ["--only", args.only]
-        subprocess.run(command, check=True)
-        return json.loads(output.read_text())
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self.hello = self._answer()
+
+    def _answer(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"the subprocess for a database stopped ({line!r})")
+        return json.loads(line)
+
+    def ask(self, command: str, label: str) -> dict:
+        self.process.stdin.write(f"{command} {label}\n")
+        self.process.stdin.flush()
+        return self._answer()
+
+    def close(self) -> None:
+        self.process.stdin.write("quit\n")
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def measure_side_by_side(args) -> tuple[dict, dict]:
+    """Both databases, page by page: a warm-up of the page on each, then
+    ``--rounds`` rounds, each timing the page once on each database, the one
+    that goes first alternating. A page's two medians are then taken over the
+    same minute of a machine whose speed drifts."""
+    small, large = _Side(args, args.small), _Side(args, args.large)
+    results = {}
+    try:
+        for side in (small, large):
+            results[side] = {**side.hello, "rounds": args.rounds, "pages": []}
+        for row in small.hello["pages"]:
+            label = row["page"]
+            timed = {}
+            for side in (small, large):
+                page = next(p for p in side.hello["pages"] if p["page"] == label)
+                answer = side.ask("warm", label)
+                timed[side] = {**page, **answer, "samples": []}
+            for n in range(args.rounds):
+                for side in (small, large) if n % 2 == 0 else (large, small):
+                    if "error" in timed[side]:
+                        continue
+                    answer = side.ask("time", label)
+                    if "error" in answer:
+                        timed[side] |= answer
+                    else:
+                        timed[side]["samples"].append(answer["seconds"])
+            cells = []
+            for side in (small, large):
+                row = timed[side]
+                samples = row.pop("samples")
+                row.pop("seconds", None)
+                if "error" not in row:
+                    row["median_ms"] = _median_ms(samples)
+                    row["p95_ms"] = _p95_ms(samples)
+                    cells.append(f"{row['median_ms']:>7.1f} ms")
+                else:
+                    cells.append(row["error"])
+                results[side]["pages"].append(row)
+            print(f"  {label:<36} " + "  /  ".join(cells), flush=True)
+    finally:
+        small.close()
+        large.close()
+    return results[small], results[large]
 
 
 # --- Side by side ---------------------------------------------------------------------
@@ -647,8 +727,7 @@ def main() -> int:
         parser.error("each database's name must have 'bench' in it")
     if args.measure:
         _setup(_database_url(args.server, args.measure))
-        results = measure(args)
-        Path(args.json).write_text(json.dumps(results, indent=1))
+        serve(args)
         return 0
     print("Preparing the databases:")
     prepare(args.server, args.small, demo=["--history", "3000"], history=[])
@@ -658,7 +737,7 @@ def main() -> int:
         demo=[],
         history=["--items", str(args.items), "--seed", "42"],
     )
-    small, large = _measured(args, args.small), _measured(args, args.large)
+    small, large = measure_side_by_side(args)
     if args.json:
         Path(args.json).write_text(
             json.dumps({"demo": small, "large": large}, indent=1)
