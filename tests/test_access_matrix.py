@@ -180,7 +180,7 @@ ROWS = [
     Row(
         "catalog:my_service_remove",
         "/my-services/{others_item}/remove/",
-        get=everyone(WRONG_METHOD),
+        get=everyone(HIDDEN),
         post=everyone(HIDDEN),
     ),
     # --- Approvals: the manager decides; administrators may decide any -------

@@ -439,6 +439,15 @@ def held_services(*, user):
     )
 
 
+def held_service(*, user, item_id: int):
+    """One service the person holds (``held_services``), for the page that asks
+    for its removal; anyone else's, or one they no longer hold, is not found."""
+    held = held_services(user=user).filter(pk=item_id).first()
+    if held is None:
+        raise NotFoundForUser("You don't hold that service.")
+    return held
+
+
 def held_services_page(*, user, page):
     """One page of ``held_services``, in the same order: the page's cost does not
     grow with how much the person holds."""

@@ -243,6 +243,7 @@ class NoteForm(PlainTextMixin, forms.Form):
 class RemovalForm(PlainTextMixin, forms.Form):
     reason = forms.CharField(
         label="Why don't you need it any more?",
+        widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=MAX_NOTE_LENGTH,
         error_messages={

@@ -8,6 +8,7 @@ from catalog.exceptions import CatalogError, InvalidInput
 from catalog.ids import parse_id
 from catalog.models import ItemStatus
 from catalog.selectors.requests import (
+    held_service,
     held_services_page,
     item_to_rate,
     my_requests,
@@ -91,61 +92,54 @@ def item_cancel_view(request, item_id: int):
     return redirect("catalog:request_detail", request_id=item.request_id)
 
 
-def _removal_form(item_id: int, data=None) -> RemovalForm:
-    # One form per held service on the page: ids of their own.
-    return RemovalForm(data, auto_id=f"id_remove{item_id}_%s")
-
-
 def my_services(request):
-    return _my_services_page(request)
-
-
-def _my_services_page(request, *, bound: tuple[int, RemovalForm] | None = None):
-    """A page of what the person holds, with ``bound`` (a removal form that came
-    back with errors) in its held service's row; None if that row is not on
-    the page asked for."""
-    page_obj = held_services_page(user=request.user, page=request.GET.get("page"))
-    items = list(page_obj.object_list)
-    if bound is not None and all(item.pk != bound[0] for item in items):
-        return None
-    for item in items:
-        if bound is not None and bound[0] == item.pk:
-            item.removal_form = bound[1]
-        else:
-            item.removal_form = _removal_form(item.pk)
     return render(
         request,
         "catalog/my_services.html",
         {
-            "items": items,
-            "page_obj": page_obj,
-            "error_form": bound[1] if bound else None,
+            "page_obj": held_services_page(
+                user=request.user, page=request.GET.get("page")
+            )
         },
-        status=400 if bound else 200,
     )
 
 
-@require_POST
 def my_service_remove(request, item_id: int):
-    form = _removal_form(item_id, request.POST)
-    if not form.is_valid():
-        page = _my_services_page(request, bound=(item_id, form))
-        if page is not None:
-            return page
-        for error in form.errors.get("reason", []):
-            messages.error(request, error)
-        return redirect("catalog:my_services")
-    try:
-        removal = held_service_removal_request(
-            item_id=item_id, actor=request.user, reason=form.cleaned_data["reason"]
-        )
-    except CatalogError as exc:
-        messages.error(request, _refusal_text(exc))
-        return redirect("catalog:my_services")
-    messages.success(
-        request, f"We've received your request {removal.number} to remove it."
+    """Ask for a held service to be taken away: a page of its own, so the list
+    of what a person holds stays a list (one link a row, not a form a row)."""
+    item = held_service(user=request.user, item_id=item_id)
+    status = 200
+    if request.method == "POST":
+        form = RemovalForm(request.POST)
+        if form.is_valid():
+            try:
+                removal = held_service_removal_request(
+                    item_id=item.pk,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except InvalidInput as exc:
+                for error in exc.errors.get("reason", []):
+                    form.add_error("reason", error)
+            except CatalogError as exc:
+                # Asked already (another tab), or no longer held.
+                messages.error(request, _refusal_text(exc))
+                return redirect("catalog:my_services")
+            else:
+                messages.success(
+                    request,
+                    f"We've received your request {removal.number} to remove it.",
+                )
+                return redirect("catalog:request_detail", request_id=removal.pk)
+        status = 400
+    else:
+        form = RemovalForm()
+    return render(
+        request,
+        "catalog/my_service_remove.html",
+        {"item": item, "form": form},
+        status=status,
     )
-    return redirect("catalog:request_detail", request_id=removal.pk)
 
 
 def item_rate_view(request, item_id: int):

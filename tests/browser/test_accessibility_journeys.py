@@ -138,6 +138,20 @@ def rate_item(page, state):
     page.goto(f"/requests/items/{state['acrobat_item'].pk}/rate/")
 
 
+def removal_page(page, state):
+    page.goto(f"/my-services/{state['acrobat_item'].pk}/remove/")
+
+
+def removal_with_errors(page, state):
+    removal_page(page, state)
+    reason = page.get_by_label("Why don't you need it any more?")
+    # Past the browser's own limit, as a script or an old browser would send.
+    reason.evaluate("element => element.removeAttribute('maxlength')")
+    reason.fill("x" * 4001)
+    page.get_by_role("button", name="Ask to remove it").click()
+    page.wait_for_load_state()
+
+
 def laptop_request(page, state):
     page.goto(f"/requests/{state['laptop'].pk}/")
 
@@ -216,6 +230,8 @@ WALKS: dict[str | None, list[tuple[str, object]]] = {
         ("rate-item", rate_item),
         ("my-requests", "/requests/"),
         ("my-services", "/my-services/"),
+        ("my-service-remove", removal_page),
+        ("my-service-remove-with-errors", removal_with_errors),
         ("not-found", "/no-such-page/"),
     ],
     "manager": [

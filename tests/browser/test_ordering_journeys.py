@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from catalog.models import ServiceRequest
 from catalog.services.request_log import request_log_verify
+from tests.browser.conftest import VIEWPORT
 
 pytestmark = pytest.mark.browser
 
@@ -116,3 +117,57 @@ def test_manager_orders_a_new_starter_bundle_for_an_employee(page, login, screen
     page.goto("/requests/")
     expect(page.locator("table.requests")).to_contain_text(request.number)
     expect(page.locator("table.requests")).to_contain_text("New starter bundle")
+
+
+def test_employee_asks_for_a_service_to_be_removed(page, login, screenshot):
+    from django.contrib.auth import get_user_model
+
+    from catalog.models import RequestItem, ServicePage
+    from catalog.services.fulfilment import item_resolve, item_start
+
+    login(page, "employee")
+    page.goto(ServicePage.objects.get(title="Adobe Acrobat Pro").url)
+    add_to_basket(page)
+    page.get_by_role("link", name="Check out").click()
+    page.get_by_label("Why is this needed?").fill("Signing contracts.")
+    page.get_by_role("button", name="Submit request").click()
+    held = RequestItem.objects.get(request__requested_for__username="employee")
+    desk = get_user_model().objects.get(username="admin")
+    item_start(item_id=held.pk, actor=desk)
+    item_resolve(item_id=held.pk, actor=desk, note="Installed and licensed.")
+
+    page.get_by_role("link", name="My services").click()
+    row = page.locator("tr", has_text="Adobe Acrobat Pro")
+    expect(row).to_contain_text("€18")
+    row.get_by_role("link", name=re.compile("I don't need this any more")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Remove Adobe Acrobat Pro"
+    )
+    screenshot(page, "r1-removal-page")
+    # Too long a reason (past the browser's own limit, as a script could send):
+    # the summary links to the field, and what was typed comes back.
+    reason = page.get_by_label("Why don't you need it any more?")
+    reason.evaluate("element => element.removeAttribute('maxlength')")
+    reason.fill("x" * 4001)
+    page.get_by_role("button", name="Ask to remove it").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("Keep the reason under 4000 characters")
+    summary.get_by_role("link").click()
+    expect(reason).to_be_focused()
+    assert not RequestItem.objects.filter(removes_item=held).exists()
+    page.set_viewport_size({"width": 320, "height": 800})
+    screenshot(page, "r1b-removal-errors-320")
+    page.set_viewport_size(VIEWPORT)
+    reason.fill("Contracts are signed.")
+    page.get_by_role("button", name="Ask to remove it").click()
+    expect(page.locator(".messages")).to_contain_text("to remove it")
+    removal = RequestItem.objects.get(removes_item=held)
+    assert removal.service_name == "Remove: Adobe Acrobat Pro"
+    expect(page).to_have_url(re.compile(rf"/requests/{removal.request_id}/$"))
+    screenshot(page, "r2-removal-requested")
+
+    page.get_by_role("link", name="My services").click()
+    expect(page.locator("tr", has_text="Adobe Acrobat Pro")).to_contain_text(
+        "Removal requested"
+    )
+    assert list(request_log_verify()) == []

@@ -61,11 +61,15 @@ def test_a_nul_byte_in_a_cancel_note_says_what_to_do(
     assert item.status == "submitted"
 
 
-def test_a_removal_reason_with_a_nul_byte_says_what_to_do(employee_client):
-    response = employee_client.post(
-        "/my-services/1/remove/", {"reason": NUL}, follow=True
-    )
-    assert messages_of(response) == [NUL_MESSAGE]
+def test_a_removal_reason_with_a_nul_byte_says_what_to_do(
+    employee_client, employee, catalog
+):
+    item = order(employee, catalog, "laptop").items.get()
+    RequestItem.objects.filter(pk=item.pk).update(status="fulfilled")
+    response = employee_client.post(f"/my-services/{item.pk}/remove/", {"reason": NUL})
+    assert response.status_code == 400
+    assert NUL_MESSAGE in text_of(response)
+    assert not RequestItem.objects.filter(removes_item=item).exists()
 
 
 def test_searching_for_a_person_with_a_nul_byte_is_refused(

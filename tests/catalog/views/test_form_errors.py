@@ -144,7 +144,7 @@ def test_empty_comment_says_what_to_do(employee_client, employee, catalog):
     assert summary_links(html) == [("id_text", "Enter your comment")]
 
 
-def test_removal_reason_too_long_is_shown_at_its_row(
+def test_removal_reason_too_long_is_shown_on_the_removal_page(
     employee_client, employee, catalog
 ):
     item = order(employee, catalog, "laptop").items.get()
@@ -153,20 +153,25 @@ def test_removal_reason_too_long_is_shown_at_its_row(
         employee_client.post(f"/my-services/{item.pk}/remove/", {"reason": "x" * 4001})
     )
     message = "Keep the reason under 4000 characters (you wrote 4001)."
-    assert "<title>Error: My services · IT Services</title>" in html
-    assert summary_links(html) == [(f"id_remove{item.pk}_reason", message)]
-    assert field_error(f"id_remove{item.pk}_reason", message) in html
-    assert '<details class="remove" open>' in html
+    assert "<title>Error: Remove New laptop · IT Services</title>" in html
+    assert summary_links(html) == [("id_reason", message)]
+    assert field_error("id_reason", message) in html
+    # What was typed comes back, to be shortened rather than typed again.
+    assert "x" * 4001 + "</textarea>" in html
     assert not RequestItem.objects.filter(removes_item=item).exists()
 
 
-def test_my_services_rows_have_ids_of_their_own(employee_client, employee, catalog):
+def test_my_services_rows_link_to_their_own_removal_page(
+    employee_client, employee, catalog
+):
     first = order(employee, catalog, "laptop").items.get()
     second = order(employee, catalog, "laptop").items.get()
     RequestItem.objects.filter(pk__in=[first.pk, second.pk]).update(
         status=ItemStatus.FULFILLED
     )
     html = employee_client.get("/my-services/").content.decode()
-    assert f'for="id_remove{first.pk}_reason"' in html
-    assert f'for="id_remove{second.pk}_reason"' in html
+    assert f'href="/my-services/{first.pk}/remove/"' in html
+    assert f'href="/my-services/{second.pk}/remove/"' in html
+    # No form in the list: each removal is asked on its own page.
+    assert "<form" not in html.split('<main id="main"', 1)[1]
     assert "<title>My services · IT Services</title>" in html

@@ -747,28 +747,44 @@ def test_my_services_comes_in_pages_of_25(employee_client, employee, catalog):
     assert "Page 2 of 2" in second
 
 
-def test_a_removal_refused_on_a_later_page_comes_back_on_that_page(
-    employee_client, employee, catalog
+def test_the_removal_page_shows_what_is_given_up_and_asks_once(
+    employee_client, employee, catalog, django_assert_max_num_queries
 ):
     ids = _hold_many(employee, catalog, 27)
     item_id = ids["Service 27"]
     html = employee_client.get("/my-services/?page=2").content.decode()
-    assert f'action="/my-services/{item_id}/remove/?page=2"' in html
+    assert f'href="/my-services/{item_id}/remove/"' in html
+    with django_assert_max_num_queries(6):
+        page = employee_client.get(f"/my-services/{item_id}/remove/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "<h1>Remove Service 27</h1>" in html
+    assert "Ask to remove it" in html and 'href="/my-services/">Keep it</a>' in html
     response = employee_client.post(
-        f"/my-services/{item_id}/remove/?page=2", {"reason": "x" * 4001}
+        f"/my-services/{item_id}/remove/", {"reason": "Moved teams"}, follow=True
     )
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert "Page 2 of 2" in html
-    assert f'id="id_remove{item_id}_reason"' in html
-    assert "Keep the reason under 4000 characters (you wrote 4001)." in html
-    assert not RequestItem.objects.filter(removes_item_id=item_id).exists()
-    # Asked from a page that doesn't show the row: the message, back on the list.
+    removal = RequestItem.objects.get(removes_item_id=item_id)
+    assert response.redirect_chain[-1][0] == f"/requests/{removal.request_id}/"
+    # Asked already: the page says so and offers no form; a second post
+    # (another tab) is refused with a message and changes nothing.
+    html = employee_client.get(f"/my-services/{item_id}/remove/").content.decode()
+    assert "You've already asked for this to be removed." in html
+    assert "Ask to remove it" not in html
     response = employee_client.post(
-        f"/my-services/{item_id}/remove/", {"reason": "x" * 4001}, follow=True
+        f"/my-services/{item_id}/remove/", {"reason": "Again"}, follow=True
     )
-    assert "Keep the reason under 4000 characters" in response.content.decode()
-    assert not RequestItem.objects.filter(removes_item_id=item_id).exists()
+    assert "You&#x27;ve already asked for this to be removed." in (
+        response.content.decode()
+    )
+    assert RequestItem.objects.filter(removes_item_id=item_id).count() == 1
+
+
+def test_the_removal_page_of_someone_elses_service_is_not_found(
+    employee_client, finance_londoner, catalog
+):
+    item = order(finance_londoner, catalog, "finance_system").items.get()
+    RequestItem.objects.filter(pk=item.pk).update(status=ItemStatus.FULFILLED)
+    assert employee_client.get(f"/my-services/{item.pk}/remove/").status_code == 404
 
 
 def test_my_services_costs_the_same_queries_for_2_or_27_held(
