@@ -16,6 +16,7 @@ from .reporting import (  # noqa: F401
     BillClosing,
     DailyRollup,
     ItemFact,
+    MonthlyRollup,
     RecurringRollup,
     ServiceDeliveryStats,
 )

@@ -2,11 +2,11 @@
 
 ``ItemFact`` is one narrow row per request item: the few things reports count,
 keyed by the dates they are counted on (submitted, delivered, approved, held).
-``DailyRollup`` and ``RecurringRollup`` add the facts up per day (or month) ×
-department × cost centre × service, so a year of a whole company is a few
-thousand rows. All three are kept by ``catalog.services.reporting`` in the
-transaction that changes an item, and can be rebuilt from the items with
-``manage.py rebuild_reporting``.
+``DailyRollup``, ``MonthlyRollup`` and ``RecurringRollup`` add the facts up per
+day (or month) × department × cost centre × service, so a figure reads a row per
+key and day (or month) rather than a row per item. All four are kept by
+``catalog.services.reporting`` in the transaction that changes an item, and can
+be rebuilt from the items with ``manage.py rebuild_reporting``.
 """
 
 from django.conf import settings
@@ -107,13 +107,10 @@ class ItemFact(ReportingKey):
         return f"facts of item {self.item_id}"
 
 
-class DailyRollup(ReportingKey):
-    """Per day: items submitted that day, delivered that day (with what they
-    cost and how they did against their targets) and approved that day."""
+class RollupSums(ReportingKey):
+    """Items submitted, delivered (with what they cost and how they did against
+    their targets) and approved, added up over a day or a month."""
 
-    wagtail_reference_index_ignore = True
-
-    day = models.DateField()
     submitted = models.IntegerField(default=0)
     delivered = models.IntegerField(default=0)
     units = models.IntegerField(default=0)
@@ -132,6 +129,18 @@ class DailyRollup(ReportingKey):
     rating_sum = models.IntegerField(default=0)
     approved = models.IntegerField(default=0)
     approval_seconds_sum = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DailyRollup(RollupSums):
+    """Per day: items submitted that day, delivered that day and approved that
+    day."""
+
+    wagtail_reference_index_ignore = True
+
+    day = models.DateField()
 
     class Meta:
         constraints = [
@@ -153,6 +162,34 @@ class DailyRollup(ReportingKey):
 
     def __str__(self):
         return f"{self.day} {self.service_name}"
+
+
+class MonthlyRollup(RollupSums):
+    """The same sums as ``DailyRollup``, per calendar month: a year is twelve
+    rows a key instead of 365, for figures over whole months (the service
+    review's last twelve months; the middle months of a long period)."""
+
+    wagtail_reference_index_ignore = True
+
+    month = models.DateField(help_text="The first day of the month.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "month",
+                    "department",
+                    "cost_centre",
+                    "service_name",
+                    "category_name",
+                ],
+                name="monthlyrollup_unique_key",
+            )
+        ]
+        indexes = [models.Index(fields=["department", "month"])]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.service_name}"
 
 
 class RecurringRollup(ReportingKey):

@@ -27,11 +27,19 @@ from catalog.models import (
     DailyRollup,
     ItemFact,
     ItemStatus,
+    MonthlyRollup,
     RecurringRollup,
     RequestItem,
 )
 
 DELIVERED = (ItemStatus.FULFILLED, ItemStatus.CLOSED)
+# A rollup row's key starts with its kind: the model and its date field.
+SUMS_BY_MONTH = "sums by month"
+ROLLUPS = {
+    "day": (DailyRollup, "day"),
+    SUMS_BY_MONTH: (MonthlyRollup, "month"),
+    "month": (RecurringRollup, "month"),
+}
 CENT = Decimal("0.01")
 FACT_FIELDS = [
     "department_id",
@@ -187,6 +195,11 @@ def contributions(values: dict | None) -> dict[tuple, dict]:
         row = rows[("day", values["approved_on"], *dims)]
         row["approved"] += 1
         row["approval_seconds_sum"] += values["approval_seconds"]
+    # The same sums per calendar month.
+    for (_day, day, *key), sums in list(rows.items()):
+        month = rows[(SUMS_BY_MONTH, day.replace(day=1), *key)]
+        for field, amount in sums.items():
+            month[field] += amount
     if values["held_from"] is not None:
         charges = recurring_charges(
             values["monthly_amount"], values["held_from"], values["held_until"]
@@ -221,9 +234,9 @@ def _add(totals: dict, more: dict) -> None:
 
 def _rollup_filter(key) -> tuple:
     kind, day, department_id, cost_centre_id, service_name, category_name = key
-    model = DailyRollup if kind == "day" else RecurringRollup
+    model, date_field = ROLLUPS[kind]
     lookup = {
-        "day" if kind == "day" else "month": day,
+        date_field: day,
         "department_id": department_id,
         "cost_centre_id": cost_centre_id,
         "service_name": service_name,
@@ -321,8 +334,8 @@ def reporting_rebuild(*, chunk_size: int = 5000, progress=None) -> int:
     totals: dict[tuple, dict] = {}
     done = 0
     with transaction.atomic():
-        DailyRollup.objects.all().delete()
-        RecurringRollup.objects.all().delete()
+        for model, _ in ROLLUPS.values():
+            model.objects.all().delete()
         ItemFact.objects.all().delete()
         last_pk = 0
         while True:
@@ -344,12 +357,10 @@ def reporting_rebuild(*, chunk_size: int = 5000, progress=None) -> int:
             done += len(items)
             if progress is not None:
                 progress(done)
-        daily, recurring = [], []
+        rows = defaultdict(list)
         for key, row in totals.items():
             model, lookup = _rollup_filter(key)
-            (daily if model is DailyRollup else recurring).append(
-                model(**lookup, **row)
-            )
-        DailyRollup.objects.bulk_create(daily, batch_size=5000)
-        RecurringRollup.objects.bulk_create(recurring, batch_size=5000)
+            rows[model].append(model(**lookup, **row))
+        for model, created in rows.items():
+            model.objects.bulk_create(created, batch_size=5000)
     return done

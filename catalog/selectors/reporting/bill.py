@@ -29,16 +29,15 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, DateField, F, Q, Sum, Value, When
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from catalog.exceptions import NotFoundForUser
 from catalog.models import (
     BillClosing,
     CostCentre,
-    DailyRollup,
     Department,
     ItemFact,
+    MonthlyRollup,
     RecurringRollup,
     UserProfile,
 )
@@ -241,11 +240,11 @@ def _own_cost_centre_ids(scope: Scope):
 def bill_cost_centres(*, scope: Scope) -> list[CostCentre]:
     """The cost centres whose bills ``scope`` may open: every one for the whole
     company; for a department, its own cost centre and every cost centre its
-    requests were charged to (each submitted item has a daily rollup row)."""
+    requests were charged to (each submitted item has a monthly rollup row)."""
     centres = CostCentre.objects.order_by("code")
     if scope.whole_company:
         return list(centres)
-    charged = DailyRollup.objects.filter(scope.q()).values("cost_centre_id")
+    charged = MonthlyRollup.objects.filter(scope.q()).values("cost_centre_id")
     return list(
         centres.filter(Q(pk__in=charged) | Q(pk__in=_own_cost_centre_ids(scope)))
     )
@@ -267,7 +266,7 @@ def bill_cost_centre(*, scope: Scope, cost_centre) -> CostCentre:
     if scope.whole_company:
         return centre
     own = _own_cost_centre_ids(scope).filter(cost_centre_id=centre.pk)
-    charged = DailyRollup.objects.filter(scope.q(), cost_centre_id=centre.pk)
+    charged = MonthlyRollup.objects.filter(scope.q(), cost_centre_id=centre.pk)
     if own.exists() or charged.exists():
         return centre
     raise NotFoundForUser("No such cost centre.")
@@ -389,10 +388,9 @@ def _rollup_charges(cost_centre_id: int, months: list[date]) -> dict[tuple, Deci
     first, end = months[0], next_month(months[-1])
     charges: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
     one_off = (
-        DailyRollup.objects.filter(
-            cost_centre_id=cost_centre_id, day__gte=first, day__lt=end
+        MonthlyRollup.objects.filter(
+            cost_centre_id=cost_centre_id, month__gte=first, month__lt=end
         )
-        .annotate(month=TruncMonth("day", output_field=DateField()))
         .values("month", "department_id", "service_name")
         .annotate(amount=Sum("one_off_amount"))
     )

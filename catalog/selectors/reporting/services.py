@@ -33,6 +33,7 @@ from catalog.exceptions import NotAllowed, NotFoundForUser
 from catalog.models import (
     DailyRollup,
     ItemFact,
+    MonthlyRollup,
     RecurringRollup,
     ServicePage,
 )
@@ -458,8 +459,9 @@ def service_review(*, user, today: date | None = None) -> ServiceReview:
     pages, by_title = _review_pages(access)
     rows = {page.pk: ReviewRow(service=page) for page in pages}
     scope_q = access.scope.q()
-    daily = list(
-        DailyRollup.objects.filter(scope_q, day__gte=start, day__lt=end)
+    # Twelve whole months: the monthly sums, a row per key and month.
+    monthly = list(
+        MonthlyRollup.objects.filter(scope_q, month__gte=start, month__lt=end)
         .values("service_name")
         .annotate(
             requested=Sum("submitted"),
@@ -474,9 +476,9 @@ def service_review(*, user, today: date | None = None) -> ServiceReview:
     recurring = _recurring_spend(
         _recurring_rows(RecurringRollup.objects.filter(scope_q), end), start, end
     )
-    names = {row["service_name"] for row in daily} | set(recurring)
+    names = {row["service_name"] for row in monthly} | set(recurring)
     owners = _service_of_names(names, by_title)
-    for row in daily:
+    for row in monthly:
         target = rows.get(owners.get(row["service_name"]))
         if target is None:
             continue

@@ -17,6 +17,7 @@ from catalog.models import (
     DailyRollup,
     ItemFact,
     ItemStatus,
+    MonthlyRollup,
     RecurringRollup,
     RequestItem,
 )
@@ -100,7 +101,48 @@ def test_a_month_is_the_running_level_plus_its_part_months():
     }
 
 
+SUMS = [
+    "submitted",
+    "delivered",
+    "units",
+    "one_off_amount",
+    "response_met",
+    "resolution_measured",
+    "resolution_met",
+    "internal_resolution_met",
+    "resolution_seconds_sum",
+    "rated",
+    "rating_sum",
+    "approved",
+    "approval_seconds_sum",
+]
+
+
+def sums_rows(model, date_field):
+    return sorted(
+        tuple(row)
+        for row in model.objects.values_list(
+            date_field, "department_id", "cost_centre_id", "service_name", *SUMS
+        )
+        if any(row[4:])
+    )
+
+
+def test_a_months_sums_are_kept_as_items_are_ordered(employee, catalog):
+    for when in ("2026-01-30 10:00", "2026-02-02 10:00", "2026-02-27 16:00"):
+        moment = datetime.fromisoformat(when).replace(tzinfo=LONDON)
+        with time_machine.travel(moment, tick=False):
+            order(employee, catalog, "password")
+    submitted = dict(
+        MonthlyRollup.objects.filter(service_name="Reset a forgotten password")
+        .values_list("month")
+        .annotate(n=Sum("submitted"))
+    )
+    assert submitted == {date(2026, 1, 1): 1, date(2026, 2, 1): 2}
+
+
 def rollup_rows():
+    by_month = sums_rows(MonthlyRollup, "month")
     daily = sorted(
         tuple(row)
         for row in DailyRollup.objects.values_list(
@@ -131,7 +173,7 @@ def rollup_rows():
         )
         if row[3] or row[4]
     )
-    return daily, monthly
+    return daily, by_month, monthly
 
 
 @pytest.fixture
@@ -178,6 +220,14 @@ def test_rollups_kept_by_the_services_equal_a_rebuild_after_random_activity(
     kept = rollup_rows()
     reporting_rebuild()
     assert rollup_rows() == kept
+    # Each month's sums are its days' sums.
+    folded = {}
+    for day, *key_and_sums in sums_rows(DailyRollup, "day"):
+        key, sums = (day.replace(day=1), *key_and_sums[:3]), key_and_sums[3:]
+        before = folded.get(key, [0] * len(sums))
+        folded[key] = [a + b for a, b in zip(before, sums, strict=True)]
+    assert len(kept[1]) >= 2  # the activity spans more than one month
+    assert sorted((*key, *sums) for key, sums in folded.items()) == kept[1]
     # And the same totals straight from the items, without the facts.
     delivered = RequestItem.objects.filter(
         status__in=[ItemStatus.FULFILLED, ItemStatus.CLOSED],
