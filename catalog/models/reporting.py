@@ -107,6 +107,20 @@ class ItemFact(ReportingKey):
         return f"facts of item {self.item_id}"
 
 
+def one_row_a_key(date_field: str, name: str) -> models.UniqueConstraint:
+    """A rollup's rows are one per day (or month) and key."""
+    return models.UniqueConstraint(
+        fields=[
+            date_field,
+            "department",
+            "cost_centre",
+            "service_name",
+            "category_name",
+        ],
+        name=name,
+    )
+
+
 class RollupSums(ReportingKey):
     """Items submitted, delivered (with what they cost and how they did against
     their targets) and approved, added up over a day or a month."""
@@ -143,18 +157,7 @@ class DailyRollup(RollupSums):
     day = models.DateField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "day",
-                    "department",
-                    "cost_centre",
-                    "service_name",
-                    "category_name",
-                ],
-                name="dailyrollup_unique_key",
-            )
-        ]
+        constraints = [one_row_a_key("day", "dailyrollup_unique_key")]
         indexes = [
             models.Index(fields=["department", "day"]),
             models.Index(fields=["cost_centre", "day"]),
@@ -174,18 +177,7 @@ class MonthlyRollup(RollupSums):
     month = models.DateField(help_text="The first day of the month.")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "month",
-                    "department",
-                    "cost_centre",
-                    "service_name",
-                    "category_name",
-                ],
-                name="monthlyrollup_unique_key",
-            )
-        ]
+        constraints = [one_row_a_key("month", "monthlyrollup_unique_key")]
         indexes = [models.Index(fields=["department", "month"])]
 
     def __str__(self):
@@ -205,18 +197,7 @@ class RecurringRollup(ReportingKey):
     part_months = models.DecimalField(**MONEY)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "month",
-                    "department",
-                    "cost_centre",
-                    "service_name",
-                    "category_name",
-                ],
-                name="recurringrollup_unique_key",
-            )
-        ]
+        constraints = [one_row_a_key("month", "recurringrollup_unique_key")]
         indexes = [models.Index(fields=["department", "month"])]
 
     def __str__(self):

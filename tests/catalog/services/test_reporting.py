@@ -143,29 +143,7 @@ def test_a_months_sums_are_kept_as_items_are_ordered(employee, catalog):
 
 def rollup_rows():
     by_month = sums_rows(MonthlyRollup, "month")
-    daily = sorted(
-        tuple(row)
-        for row in DailyRollup.objects.values_list(
-            "day",
-            "department_id",
-            "cost_centre_id",
-            "service_name",
-            "submitted",
-            "delivered",
-            "units",
-            "one_off_amount",
-            "response_met",
-            "resolution_measured",
-            "resolution_met",
-            "internal_resolution_met",
-            "resolution_seconds_sum",
-            "rated",
-            "rating_sum",
-            "approved",
-            "approval_seconds_sum",
-        )
-        if any(row[4:])
-    )
+    daily = sums_rows(DailyRollup, "day")
     monthly = sorted(
         tuple(row)
         for row in RecurringRollup.objects.values_list(
