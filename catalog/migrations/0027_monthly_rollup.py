@@ -13,10 +13,9 @@ def fill_from_daily(apps, schema_editor):
     daily = apps.get_model("catalog", "DailyRollup")
     monthly = apps.get_model("catalog", "MonthlyRollup")
     sums = [
-        field.name
+        field.attname
         for field in monthly._meta.concrete_fields
-        if field.name not in {"id", "month", "department", "cost_centre"}
-        and field.attname not in KEY
+        if field.attname not in {"id", "month", *KEY}
     ]
     rows = (
         daily.objects.using(schema_editor.connection.alias)

@@ -33,12 +33,12 @@ from catalog.models import (
 )
 
 DELIVERED = (ItemStatus.FULFILLED, ItemStatus.CLOSED)
-# A rollup row's key starts with its kind: the model and its date field.
-SUMS_BY_MONTH = "sums by month"
+# A rollup row's key starts with its kind, which names its model and date field.
+DAY, SUMS_BY_MONTH, RECURRING = "day", "sums by month", "recurring"
 ROLLUPS = {
-    "day": (DailyRollup, "day"),
+    DAY: (DailyRollup, "day"),
     SUMS_BY_MONTH: (MonthlyRollup, "month"),
-    "month": (RecurringRollup, "month"),
+    RECURRING: (RecurringRollup, "month"),
 }
 CENT = Decimal("0.01")
 FACT_FIELDS = [
@@ -177,9 +177,9 @@ def contributions(values: dict | None) -> dict[tuple, dict]:
         values["category_name"],
     )
     rows: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
-    rows[("day", values["submitted_on"], *dims)]["submitted"] += 1
+    rows[(DAY, values["submitted_on"], *dims)]["submitted"] += 1
     if values["delivered_on"] is not None:
-        row = rows[("day", values["delivered_on"], *dims)]
+        row = rows[(DAY, values["delivered_on"], *dims)]
         row["delivered"] += 1
         row["units"] += values["units"]
         row["one_off_amount"] += values["one_off_amount"]
@@ -192,11 +192,11 @@ def contributions(values: dict | None) -> dict[tuple, dict]:
             row["rated"] += 1
             row["rating_sum"] += values["rating"]
     if values["approved_on"] is not None:
-        row = rows[("day", values["approved_on"], *dims)]
+        row = rows[(DAY, values["approved_on"], *dims)]
         row["approved"] += 1
         row["approval_seconds_sum"] += values["approval_seconds"]
-    # The same sums per calendar month.
-    for (_day, day, *key), sums in list(rows.items()):
+    # The same sums per calendar month (every row so far is a day's).
+    for (_kind, day, *key), sums in list(rows.items()):
         month = rows[(SUMS_BY_MONTH, day.replace(day=1), *key)]
         for field, amount in sums.items():
             month[field] += amount
@@ -205,7 +205,7 @@ def contributions(values: dict | None) -> dict[tuple, dict]:
             values["monthly_amount"], values["held_from"], values["held_until"]
         )
         for month, (level, part) in charges.items():
-            row = rows[("month", month, *dims)]
+            row = rows[(RECURRING, month, *dims)]
             row["level_change"] += level
             row["part_months"] += part
     return rows

@@ -31,7 +31,12 @@ from catalog.services.approvals import (
     approval_delegation_remove,
     request_approvals_decide,
 )
-from catalog.views.forms import DecisionForm, SubstituteForm, person_search
+from catalog.views.forms import (
+    DecisionForm,
+    SubstituteForm,
+    add_service_errors,
+    person_search,
+)
 
 
 def _step_prefix(step_id: int) -> str:
@@ -112,7 +117,7 @@ def approval_step_decide(request, step_id: int):
             messages.error(request, exc.message)
             return redirect("catalog:approvals")
         except InvalidInput as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -139,7 +144,7 @@ def approval_request_decide(request, request_id: int):
             messages.error(request, exc.message)
             return redirect("catalog:approvals")
         except InvalidInput as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             names = get_text_list([s.item.service_name for s in steps], "and")
             messages.success(
@@ -149,12 +154,6 @@ def approval_request_decide(request, request_id: int):
             )
             return redirect("catalog:approvals")
     return _back_with_errors(request, form)
-
-
-def _add_errors(form, exc: InvalidInput) -> None:
-    for field, errors in exc.errors.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
 
 
 # --- Substitutes -------------------------------------------------------------------
@@ -180,7 +179,7 @@ def substitutes(request):
                     ends_on=data["ends_on"],
                 )
             except InvalidInput as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,

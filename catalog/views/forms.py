@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 
+from catalog.exceptions import InvalidInput
 from catalog.forms import PlainTextMixin
 from catalog.ids import MAX_ID_DIGITS
 from catalog.models import CostCentre
@@ -253,3 +254,11 @@ class RemovalForm(PlainTextMixin, forms.Form):
             ),
         },
     )
+
+
+def add_service_errors(form, exc: InvalidInput) -> None:
+    """A service's refusal of the input, message by message, at the form's field
+    of that name (or above the form when it has no such field)."""
+    for field, errors in exc.errors.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)

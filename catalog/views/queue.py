@@ -30,6 +30,7 @@ from catalog.ids import parse_id
 from catalog.models import ItemStatus
 from catalog.selectors.queue import fulfilment_queue, item_work
 from catalog.services import fulfilment
+from catalog.views.forms import add_service_errors
 
 CLOSED_DAYS_SHOWN = 60
 
@@ -359,9 +360,7 @@ class QueueItemActionView(QueueItemView):
             try:
                 message = _call(action, item_id, request.user, form.cleaned_data)
             except InvalidInput as exc:
-                for field, errors in exc.errors.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                add_service_errors(form, exc)
             except CatalogError as exc:
                 # Stale page, a move the status no longer allows, someone else's
                 # change: say so, and show the item as it is now.

@@ -20,7 +20,12 @@ from catalog.services.fulfilment import (
     item_rate,
     request_comment_add,
 )
-from catalog.views.forms import NoteForm, RatingForm, RemovalForm
+from catalog.views.forms import (
+    NoteForm,
+    RatingForm,
+    RemovalForm,
+    add_service_errors,
+)
 
 
 def _refusal_text(exc: CatalogError) -> str:
@@ -119,8 +124,7 @@ def my_service_remove(request, item_id: int):
                     reason=form.cleaned_data["reason"],
                 )
             except InvalidInput as exc:
-                for error in exc.errors.get("reason", []):
-                    form.add_error("reason", error)
+                add_service_errors(form, exc)
             except CatalogError as exc:
                 # Asked already (another tab), or no longer held.
                 messages.error(request, _refusal_text(exc))
@@ -157,9 +161,7 @@ def item_rate_view(request, item_id: int):
                     comment=form.cleaned_data["comment"],
                 )
             except InvalidInput as exc:
-                for field, errors in exc.errors.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                add_service_errors(form, exc)
             except CatalogError as exc:
                 # Rated already (a second tab, the e-mail link), or not delivered.
                 messages.info(request, exc.message)
