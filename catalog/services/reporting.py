@@ -31,6 +31,7 @@ from catalog.models import (
     RecurringRollup,
     RequestItem,
 )
+from catalog.models.reporting import time_band, time_band_field
 
 DELIVERED = (ItemStatus.FULFILLED, ItemStatus.CLOSED)
 # A rollup row's key starts with its kind, which names its model and date field.
@@ -188,6 +189,7 @@ def contributions(values: dict | None) -> dict[tuple, dict]:
         if values["resolution_seconds"] is not None:
             row["resolution_seconds_sum"] += values["resolution_seconds"]
             row["resolution_seconds_count"] += 1
+            row[time_band_field(time_band(values["resolution_seconds"]))] += 1
         if values["rating"] is not None:
             row["rated"] += 1
             row["rating_sum"] += values["rating"]

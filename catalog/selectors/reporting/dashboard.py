@@ -15,9 +15,9 @@ Where the figures come from:
   month's ``part_months``; a period's is the sum over the months it touches,
   which is a weighted sum (a change in an early month counts in every later
   month of the period), so it too is one aggregate query.
-- Time to deliver (median, 90th percentile): the item facts of the items
-  delivered in the period, with the same interpolation on both databases
-  (PostgreSQL's ``percentile_cont``; on SQLite the values in order, in Python).
+- Time to deliver (median, 90th percentile), exact: the daily rollup counts the
+  deliveries by band of time, which says where each percentile lies; then only
+  those bands' item facts are read (``percentiles``).
 - What is open and at risk now: the request items themselves (live).
 
 The drill-down (``report_items``) lists the facts (or, for live figures, the
@@ -27,14 +27,12 @@ approved, the targets, ratings) they are read from the same rollup rows; the
 others (spend, recurring, open now) are added up again from the listed rows.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from urllib.parse import urlencode
 
-from django.db import connections, transaction
 from django.db.models import (
     Case,
     Count,
@@ -61,12 +59,17 @@ from catalog.filters import (
 from catalog.models import (
     OPEN_STATES,
     QUEUE_STATES,
-    DailyRollup,
     ItemFact,
     RecurringRollup,
     RequestItem,
 )
+from catalog.models.reporting import TIME_BAND_FIELDS
 from catalog.pagination import CappedPages
+from catalog.selectors.reporting.percentiles import (
+    ALL,
+    band_counts,
+    delivery_time_percentiles,
+)
 from catalog.selectors.reporting.period import (
     CUSTOM,
     MONTH,
@@ -78,6 +81,7 @@ from catalog.selectors.reporting.period import (
     resolve_period,
 )
 from catalog.selectors.reporting.scope import Scope, reporting_scope
+from catalog.selectors.reporting.sums import period_rows
 from catalog.services.reporting import recurring_charges
 
 ITEMS_PER_PAGE = 50
@@ -144,72 +148,6 @@ def rating_average(rating_sum, rated) -> Decimal | None:
     if not rated:
         return None
     return (Decimal(rating_sum) / Decimal(rated)).quantize(TENTH, ROUND_HALF_UP)
-
-
-def percentile(ordered: list, fraction: Fraction) -> float | None:
-    """The ``fraction`` percentile of values in ascending order, interpolated
-    between the two nearest values as PostgreSQL's ``percentile_cont`` does:
-    position (n - 1) × fraction, counted from 0."""
-    if not ordered:
-        return None
-    position = (len(ordered) - 1) * fraction
-    lower = position.numerator // position.denominator
-    upper = min(lower + 1, len(ordered) - 1)
-    weight = position - lower
-    return float(ordered[lower] + (ordered[upper] - ordered[lower]) * weight)
-
-
-MEDIAN, NINETIETH = Fraction(1, 2), Fraction(9, 10)
-# A year of a large company's deliveries is sorted per service in memory rather
-# than on disk (PostgreSQL's default is 4 MB), for this query only.
-PERCENTILE_WORK_MEM = "64MB"
-
-
-def _percentiles_postgresql(facts, *, by_service: bool) -> dict:
-    """Median and 90th percentile per service and for all, in one pass over the
-    covering index (migration 0015) with GROUPING SETS."""
-    inner, params = facts.values(
-        "service_name", "resolution_seconds"
-    ).query.sql_with_params()
-    groups = "GROUPING SETS ((f.service_name), ())" if by_service else "()"
-    name = "f.service_name" if by_service else "NULL"
-    grouping = "GROUPING(f.service_name)" if by_service else "1"
-    sql = (
-        f"SELECT {name}, {grouping}, "
-        f"PERCENTILE_CONT({float(MEDIAN):.4f}) WITHIN GROUP "
-        "(ORDER BY f.resolution_seconds), "
-        f"PERCENTILE_CONT({float(NINETIETH):.4f}) WITHIN GROUP "
-        "(ORDER BY f.resolution_seconds) "
-        f"FROM ({inner}) AS f GROUP BY {groups}"
-    )
-    result = {}
-    connection = connections[facts.db]
-    with transaction.atomic(using=facts.db), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL work_mem = '{PERCENTILE_WORK_MEM}'")
-        cursor.execute(sql, params)
-        for service_name, total, p50, p90 in cursor.fetchall():
-            result[None if total else service_name] = (p50, p90)
-    return result
-
-
-def _percentiles(facts, *, by_service: bool) -> dict:
-    """{service name (or None for all): (median, 90th percentile)} in seconds
-    of the items in ``facts`` that have a time to deliver."""
-    facts = facts.filter(resolution_seconds__isnull=False).order_by()
-    if connections[facts.db].vendor == "postgresql":
-        return _percentiles_postgresql(facts, by_service=by_service)
-    values: dict = defaultdict(list)
-    for name, seconds in facts.values_list(
-        "service_name", "resolution_seconds"
-    ).order_by("service_name", "resolution_seconds"):
-        values[name].append(seconds)
-    result = {}
-    if by_service:
-        for name, ordered in values.items():
-            result[name] = (percentile(ordered, MEDIAN), percentile(ordered, NINETIETH))
-    everything = sorted(seconds for ordered in values.values() for seconds in ordered)
-    result[None] = (percentile(everything, MEDIAN), percentile(everything, NINETIETH))
-    return result
 
 
 def _held_q(months: list[date]) -> Q:
@@ -797,8 +735,11 @@ def dashboard_figures(
     if links is None:
         links = Links(period=period, filters={})
     previous_period = period.previous_year()
-    daily = _scoped(DailyRollup.objects.all(), scope, filters)
-    monthly = _scoped(RecurringRollup.objects.all(), scope, filters)
+
+    def scoped(queryset):
+        return _scoped(queryset, scope, filters)
+
+    monthly = scoped(RecurringRollup.objects.all())
     facts = _scoped(ItemFact.objects.all(), scope, filters)
     live = _scoped(RequestItem.objects.all(), scope, filters, "request__department")
 
@@ -824,11 +765,13 @@ def dashboard_figures(
 
     previous = Figures(name="Same days a year earlier")
     if not period.empty:
-        in_period = daily.filter(day__gte=period.start, day__lte=period.end).order_by()
-        # 1. By month: spend and volume. Grouped by day (at most a few hundred
-        # rows) and added into months here: SQLite has no native month
-        # truncation, and this is as fast on PostgreSQL.
-        for row in in_period.values("day").annotate(
+        in_period = period_rows(period, scoped)
+        # 1. By month: spend and volume. Grouped by day (the partial months'
+        # days, and the whole months' first days) and added into months here:
+        # SQLite has no native month truncation, and this is as fast on
+        # PostgreSQL.
+        for row in in_period.sums(
+            day=True,
             one_off=Sum("one_off_amount"),
             requested=Sum("submitted"),
             done=Sum("delivered"),
@@ -837,29 +780,34 @@ def dashboard_figures(
             month.one_off += _money(row["one_off"])
             month.submitted += row["requested"] or 0
             month.delivered += row["done"] or 0
-        # 2. By service: everything the rollup counts.
-        for row in in_period.values("service_name").annotate(**_daily_sums()):
+        # 2. By service: everything the rollup counts, with the deliveries
+        # counted by band of time, for the percentiles (8).
+        counts = {ALL: [0] * len(TIME_BAND_FIELDS)}
+        for row in in_period.sums(
+            ("service_name",),
+            **_daily_sums(),
+            **{name: Sum(name) for name in TIME_BAND_FIELDS},
+        ):
             service(row["service_name"]).add_daily(_unprefixed(row))
+            bands = counts[row["service_name"]] = band_counts(row)
+            counts[ALL] = [a + b for a, b in zip(counts[ALL], bands, strict=True)]
         # 3. By cost centre.
-        for row in in_period.values(
-            "cost_centre_id", "cost_centre__code", "cost_centre__name"
-        ).annotate(
-            one_off=Sum("one_off_amount"), done=Sum("delivered"), count=Sum("units")
+        for row in in_period.sums(
+            ("cost_centre_id", "cost_centre__code", "cost_centre__name"),
+            one_off=Sum("one_off_amount"),
+            done=Sum("delivered"),
+            count=Sum("units"),
         ):
             centre = cost_centre(row)
             centre.one_off = _money(row["one_off"])
             centre.delivered = row["done"] or 0
             centre.units = row["count"] or 0
         # 4. The same days a year earlier (the totals only).
-        before = (
-            daily.filter(day__gte=previous_period.start, day__lte=previous_period.end)
-            .order_by()
-            .aggregate(
-                one_off=Sum("one_off_amount"),
-                requested=Sum("submitted"),
-                done=Sum("delivered"),
-                count=Sum("units"),
-            )
+        before = period_rows(previous_period, scoped).total(
+            one_off=Sum("one_off_amount"),
+            requested=Sum("submitted"),
+            done=Sum("delivered"),
+            count=Sum("units"),
         )
         previous.one_off = _money(before["one_off"])
         previous.submitted = before["requested"] or 0
@@ -896,9 +844,9 @@ def dashboard_figures(
         delivered = facts.filter(
             delivered_on__gte=period.start, delivered_on__lte=period.end
         )
-        times = _percentiles(delivered, by_service=True)
+        times = delivery_time_percentiles(delivered, counts)
         for name, (median, p90) in times.items():
-            if name is not None:
+            if name is not ALL:
                 service(name).median_seconds = median
                 service(name).p90_seconds = p90
     else:
@@ -943,7 +891,7 @@ def dashboard_figures(
             mine, all_ = getattr(figures, target), getattr(totals, target)
             all_.measured += mine.measured
             all_.met += mine.met
-    totals.median_seconds, totals.p90_seconds = times.get(None, (None, None))
+    totals.median_seconds, totals.p90_seconds = times.get(ALL, (None, None))
     backlog.total, backlog.at_risk = totals.open_now, totals.at_risk
 
     # Links: each figure to the items behind it.
@@ -1254,7 +1202,9 @@ def _fact_items(page: ItemsPage, metric: str, params) -> ItemsPage:
     elif metric == "breached":
         lines.append(("Delivered after the customer's due time", count, "count"))
     elif metric == "delivery_time":
-        times = _percentiles(chosen, by_service=False)[None]
+        times = delivery_time_percentiles(chosen, {ALL: totals["bands"]}).get(
+            ALL, (None, None)
+        )
         lines += [
             ("Items delivered with a measured time", count, "count"),
             ("Median time to deliver", hours(times[0]), "hours"),
@@ -1356,7 +1306,7 @@ ROLLUP_SUMS = {
     "delivered": ("delivered", "units", "one_off_amount"),
     "submitted": ("submitted",),
     "approved": ("approved", "approval_seconds_sum"),
-    "delivery_time": ("resolution_seconds_count",),
+    "delivery_time": ("resolution_seconds_count", *TIME_BAND_FIELDS),
     "rated": ("rated", "rating_sum", "delivered"),
     # Measured against the customer's due time, but missed.
     "breached": ("resolution_measured", "resolution_met"),
@@ -1366,17 +1316,12 @@ ROLLUP_SUMS = {
 
 def _rollup_totals(asked: ReportRequest, metric: str) -> dict:
     """The totals of ``_fact_items`` for a figure the daily rollup keeps."""
-    period = asked.period
-    daily = _scoped(DailyRollup.objects.all(), asked.scope, asked.filters)
-    if period.empty:
-        daily = daily.none()
     names = ROLLUP_SUMS[metric]
-    row = (
-        daily.filter(day__gte=period.start, day__lte=period.end)
-        .order_by()
-        .aggregate(**{name: Sum(name) for name in names})
+    rows = period_rows(
+        asked.period, lambda rollup: _scoped(rollup, asked.scope, asked.filters)
     )
-    row = {name: value or 0 for name, value in row.items()}
+    row = rows.total(**{name: Sum(name) for name in names})
+    row = {name: row[name] or 0 for name in names}
     count = row[names[0]]
     if metric == "breached":
         count -= row["resolution_met"]
@@ -1387,6 +1332,7 @@ def _rollup_totals(asked: ReportRequest, metric: str) -> dict:
         "approval_sum": row.get("approval_seconds_sum", 0),
         "rating_total": row.get("rating_sum", 0),
         "delivered": row.get("delivered", 0),
+        "bands": band_counts(row) if metric == "delivery_time" else [],
         **{f"{target}_met_sum": row.get(f"{target}_met", 0) for target in TARGETS},
     }
 

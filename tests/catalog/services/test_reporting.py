@@ -21,6 +21,7 @@ from catalog.models import (
     RecurringRollup,
     RequestItem,
 )
+from catalog.models.reporting import TIME_BAND_FIELDS
 from catalog.services import fulfilment
 from catalog.services.approvals import approval_decide
 from catalog.services.reporting import recurring_charges, reporting_rebuild
@@ -115,6 +116,7 @@ SUMS = [
     "rating_sum",
     "approved",
     "approval_seconds_sum",
+    *TIME_BAND_FIELDS,
 ]
 
 
@@ -196,6 +198,11 @@ def test_rollups_kept_by_the_services_equal_a_rebuild_after_random_activity(
     # A removal was delivered, which ends a holding within the rollups.
     assert ItemFact.objects.filter(held_until__isnull=False).exists()
     kept = rollup_rows()
+    # Every delivery with a time to deliver is counted in one band.
+    timed = ItemFact.objects.filter(resolution_seconds__isnull=False).count()
+    assert timed > 0
+    banded = DailyRollup.objects.aggregate(**{n: Sum(n) for n in TIME_BAND_FIELDS})
+    assert sum(banded.values()) == timed
     reporting_rebuild()
     assert rollup_rows() == kept
     # Each month's sums are its days' sums.

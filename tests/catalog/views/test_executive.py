@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 import pytest
 import time_machine
-from django.db import connection
 from openpyxl import load_workbook
 
 from catalog.models import ItemStatus
@@ -475,11 +474,6 @@ def test_the_number_of_queries_does_not_grow_with_the_data(
     client, world, django_assert_max_num_queries, url, params, budget, viewer
 ):
     user = world.coo if viewer == "coo" else world.sales_head
-    if url in (DASHBOARD, CSV, XLSX) and connection.vendor == "postgresql":
-        # There the percentiles are one percentile_cont query with more memory
-        # for its sort (SET LOCAL work_mem, in a savepoint: 3 more statements
-        # than SQLite's one query for the values, interpolated in Python).
-        budget += 3
     if params.get("cost_centre") == "sales":
         params = {**params, "cost_centre": world.cc_sales.pk}
     client.force_login(user)
