@@ -13,8 +13,9 @@ deliveries in order, up to the rank: an index on (service, time) and one on time
 serve it without a sort.
 
 The answer is the same as sorting everything: the rollups are kept with the facts
-in one transaction. Should they ever disagree (a rank beyond what a band holds),
-that group's times are read and sorted instead, so a figure is never wrong.
+in one transaction, and rebuilt with them. Should a band ever hold fewer
+deliveries than its count (a rank beyond the band's end), that group's times are
+read and sorted instead.
 """
 
 from collections import defaultdict
@@ -36,16 +37,13 @@ def percentile(ordered: list, fraction: Fraction) -> float | None:
     position (n - 1) × fraction, counted from 0."""
     if not ordered:
         return None
-    position = (len(ordered) - 1) * fraction
-    lower = position.numerator // position.denominator
-    upper = min(lower + 1, len(ordered) - 1)
-    weight = position - lower
+    lower, upper, weight = _ranks(len(ordered), fraction)
     return float(ordered[lower] + (ordered[upper] - ordered[lower]) * weight)
 
 
-def band_counts(row: dict, prefix: str = "") -> list[int]:
+def band_counts(row: dict) -> list[int]:
     """A rollup row's (or sum's) deliveries by band of time."""
-    return [row[prefix + name] or 0 for name in TIME_BAND_FIELDS]
+    return [row[name] or 0 for name in TIME_BAND_FIELDS]
 
 
 def _ranks(count: int, fraction: Fraction) -> tuple[int, int, Fraction]:
