@@ -76,7 +76,7 @@ def _union_sql(facts, slices: list) -> tuple[str, list]:
     """One ordered, sliced read per slice, a UNION ALL of them (SQLite, which
     plans each in microseconds)."""
     parts, params = [], []
-    for part, (group, band, first, last) in enumerate(slices):
+    for part, (group, band, skip, take, backwards) in enumerate(slices):
         times = facts.filter(
             resolution_seconds__gte=TIME_BAND_STARTS[band],
             resolution_seconds__lt=_band_end(band),
@@ -84,8 +84,8 @@ def _union_sql(facts, slices: list) -> tuple[str, list]:
         if group is not ALL:
             times = times.filter(service_name=group)
         sql, more = (
-            times.order_by("resolution_seconds")
-            .values_list("resolution_seconds")[first : last + 1]
+            times.order_by("-resolution_seconds" if backwards else "resolution_seconds")
+            .values_list("resolution_seconds")[skip : skip + take]
             .query.sql_with_params()
         )
         parts.append(f"SELECT {part} AS part, band.* FROM ({sql}) AS band")
@@ -96,49 +96,59 @@ def _union_sql(facts, slices: list) -> tuple[str, list]:
 def _lateral_sql(facts, slices: list) -> tuple[str, list]:
     """The same reads on PostgreSQL, planned once however many slices there are
     (a UNION ALL of eighty took 15 ms to plan): the slices are a VALUES list,
-    and one ordered read of the facts is joined to each row LATERAL, once for a
-    service's slices and once for everyone's."""
+    and one ordered read of the facts is joined to each row LATERAL, for a
+    service's slices and for everyone's, each forwards and backwards."""
     statements, params = [], []
     for by_service in (True, False):
-        rows = [
-            (part, group, TIME_BAND_STARTS[band], _band_end(band), first, last)
-            for part, (group, band, first, last) in enumerate(slices)
-            if (group is not ALL) == by_service
-        ]
-        if not rows:
-            continue
-        times = facts.filter(
-            resolution_seconds__gte=RawSQL("wanted.low", ()),
-            resolution_seconds__lt=RawSQL("wanted.high", ()),
-        )
-        if by_service:
-            times = times.filter(service_name=RawSQL("wanted.service", ()))
-        read, more = (
-            times.order_by("resolution_seconds")
-            .values_list("resolution_seconds")
-            .query.sql_with_params()
-        )
-        values = ", ".join(
-            ["(%s::int, %s::text, %s::int, %s::bigint, %s::int, %s::int)"] * len(rows)
-        )
-        statements.append(
-            f"SELECT wanted.part, band.* FROM (VALUES {values}) "
-            "AS wanted(part, service, low, high, first, last) "
-            f"CROSS JOIN LATERAL ({read} LIMIT wanted.last - wanted.first + 1 "
-            "OFFSET wanted.first) AS band"
-        )
-        params += [value for row in rows for value in row] + list(more)
+        for backwards in (False, True):
+            rows = [
+                (part, group, TIME_BAND_STARTS[band], _band_end(band), skip, take)
+                for part, (group, band, skip, take, back) in enumerate(slices)
+                if (group is not ALL) == by_service and back == backwards
+            ]
+            if rows:
+                sql, more = _lateral_read(facts, rows, by_service, backwards)
+                statements.append(sql)
+                params += more
     return " UNION ALL ".join(statements), params
 
 
-def _read_ranks(facts, wanted: dict) -> dict:
+def _lateral_read(facts, rows: list, by_service: bool, backwards: bool):
+    times = facts.filter(
+        resolution_seconds__gte=RawSQL("wanted.low", ()),
+        resolution_seconds__lt=RawSQL("wanted.high", ()),
+    )
+    if by_service:
+        times = times.filter(service_name=RawSQL("wanted.service", ()))
+    read, more = (
+        times.order_by("-resolution_seconds" if backwards else "resolution_seconds")
+        .values_list("resolution_seconds")
+        .query.sql_with_params()
+    )
+    values = ", ".join(
+        ["(%s::int, %s::text, %s::int, %s::bigint, %s::int, %s::int)"] * len(rows)
+    )
+    sql = (
+        f"SELECT wanted.part, band.* FROM (VALUES {values}) "
+        "AS wanted(part, service, low, high, skip, take) "
+        f"CROSS JOIN LATERAL ({read} LIMIT wanted.take OFFSET wanted.skip) AS band"
+    )
+    return sql, [value for row in rows for value in row] + list(more)
+
+
+def _read_ranks(facts, wanted: dict, counts: dict) -> dict:
     """{(group, band): {offset: seconds}} for the offsets ``wanted`` of each
     group's band, in one query: for each band, its times in order from the
-    first offset wanted to the last (a few rows, read from an index)."""
-    slices = [
-        (group, band, min(offsets), max(offsets))
-        for (group, band), offsets in wanted.items()
-    ]
+    first offset wanted to the last, read from whichever end of the band is
+    nearer (an index reads a band as fast backwards)."""
+    slices, spans = [], []
+    for (group, band), offsets in wanted.items():
+        first, last = min(offsets), max(offsets)
+        from_end = counts[group][band] - 1 - last
+        backwards = from_end < first
+        take = last - first + 1
+        slices.append((group, band, from_end if backwards else first, take, backwards))
+        spans.append((first, last, backwards))
     connection = connections[facts.db]
     compose = _lateral_sql if connection.vendor == "postgresql" else _union_sql
     sql, params = compose(facts, slices)
@@ -148,12 +158,15 @@ def _read_ranks(facts, wanted: dict) -> dict:
         for part, seconds in cursor.fetchall():
             found[part].append(seconds)
     result = {}
-    for part, (group, band, first, _last) in enumerate(slices):
+    for part, ((group, band), offsets) in enumerate(wanted.items()):
+        first, last, backwards = spans[part]
         times = sorted(found[part])
+        # Read backwards, the times found end at ``last``.
+        start = last + 1 - len(times) if backwards else first
         result[(group, band)] = {
-            offset: times[offset - first]
-            for offset in wanted[(group, band)]
-            if offset - first < len(times)
+            offset: times[offset - start]
+            for offset in offsets
+            if 0 <= offset - start < len(times)
         }
     return result
 
@@ -183,7 +196,7 @@ def delivery_time_percentiles(facts, counts: dict) -> dict:
             for band, offset in at:
                 wanted[(group, band)].add(offset)
             needs[group].append((*at, weight))
-    read = _read_ranks(facts, wanted) if wanted else {}
+    read = _read_ranks(facts, wanted, counts) if wanted else {}
     result = {}
     for group, picks in needs.items():
         values = []

@@ -131,6 +131,19 @@ def test_percentiles_across_bands_and_ties(django_assert_num_queries):
     }
 
 
+def test_ranks_near_a_bands_end_are_read_from_that_end(django_assert_num_queries):
+    # Five times in band 5 (171 to 222 s). The 90th lies between the fourth
+    # and fifth (offsets 3 and 4 of 5), nearer the band's end: those two are
+    # read backwards from it. 210 + 0.6 × (220 − 210) = 216; the median is 200.
+    deliver({"C": [220, 180, 210, 190, 200]})
+    counts = counted()
+    assert counts["C"][5] == 5
+    with django_assert_num_queries(1) as read:
+        times = delivery_time_percentiles(ItemFact.objects.all(), counts)
+    assert times == {"C": (200.0, 216.0), ALL: (200.0, 216.0)}
+    assert "DESC" in read.captured_queries[0]["sql"]
+
+
 def test_a_service_with_no_time_to_deliver_has_no_percentiles():
     deliver({"A": [3600]})
     counts = counted()
