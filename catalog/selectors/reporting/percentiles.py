@@ -72,22 +72,27 @@ def _band_end(band: int) -> int:
     return 2**31
 
 
+def _in_order(facts, low, high, service, backwards: bool):
+    """The times of ``facts`` from ``low`` (inclusive) to ``high``, of one
+    service (or, with ``service`` None, of all), in order: the one read both
+    forms below slice, with values or with the columns of a VALUES row."""
+    times = facts.filter(resolution_seconds__gte=low, resolution_seconds__lt=high)
+    if service is not None:
+        times = times.filter(service_name=service)
+    return times.order_by(
+        "-resolution_seconds" if backwards else "resolution_seconds"
+    ).values_list("resolution_seconds")
+
+
 def _union_sql(facts, slices: list) -> tuple[str, list]:
     """One ordered, sliced read per slice, a UNION ALL of them (SQLite, which
     plans each in microseconds)."""
     parts, params = [], []
     for part, (group, band, skip, take, backwards) in enumerate(slices):
-        times = facts.filter(
-            resolution_seconds__gte=TIME_BAND_STARTS[band],
-            resolution_seconds__lt=_band_end(band),
+        times = _in_order(
+            facts, TIME_BAND_STARTS[band], _band_end(band), group, backwards
         )
-        if group is not ALL:
-            times = times.filter(service_name=group)
-        sql, more = (
-            times.order_by("-resolution_seconds" if backwards else "resolution_seconds")
-            .values_list("resolution_seconds")[skip : skip + take]
-            .query.sql_with_params()
-        )
+        sql, more = times[skip : skip + take].query.sql_with_params()
         parts.append(f"SELECT {part} AS part, band.* FROM ({sql}) AS band")
         params += more
     return " UNION ALL ".join(parts), params
@@ -114,17 +119,13 @@ def _lateral_sql(facts, slices: list) -> tuple[str, list]:
 
 
 def _lateral_read(facts, rows: list, by_service: bool, backwards: bool):
-    times = facts.filter(
-        resolution_seconds__gte=RawSQL("wanted.low", ()),
-        resolution_seconds__lt=RawSQL("wanted.high", ()),
-    )
-    if by_service:
-        times = times.filter(service_name=RawSQL("wanted.service", ()))
-    read, more = (
-        times.order_by("-resolution_seconds" if backwards else "resolution_seconds")
-        .values_list("resolution_seconds")
-        .query.sql_with_params()
-    )
+    read, more = _in_order(
+        facts,
+        RawSQL("wanted.low", ()),
+        RawSQL("wanted.high", ()),
+        RawSQL("wanted.service", ()) if by_service else ALL,
+        backwards,
+    ).query.sql_with_params()
     values = ", ".join(
         ["(%s::int, %s::text, %s::int, %s::bigint, %s::int, %s::int)"] * len(rows)
     )
