@@ -10,7 +10,7 @@ Where the figures come from:
   rollup (``DailyRollup``), added up in the database by day (folded into
   months here), by service and by cost centre: one aggregate query each,
   whatever the amount of data.
-- Recurring spend: the monthly rollup (``RecurringRollup``). A month's recurring
+- Recurring spend: the recurring rollup (``RecurringRollup``). A month's recurring
   spend is the running total of ``level_change`` up to that month plus that
   month's ``part_months``; a period's is the sum over the months it touches,
   which is a weighted sum (a change in an early month counts in every later
@@ -694,7 +694,7 @@ def _recurring_weight(months: list[date]) -> Case:
 
 
 def _recurring_total(months: list[date]):
-    """A period's recurring spend over a set of monthly rollup rows."""
+    """A period's recurring spend over a set of recurring rollup rows."""
     if not months:
         return Value(ZERO, output_field=MONEY)
     return Coalesce(
@@ -739,7 +739,7 @@ def dashboard_figures(
     def scoped(queryset):
         return _scoped(queryset, scope, filters)
 
-    monthly = scoped(RecurringRollup.objects.all())
+    recurring = scoped(RecurringRollup.objects.all())
     facts = _scoped(ItemFact.objects.all(), scope, filters)
     live = _scoped(RequestItem.objects.all(), scope, filters, "request__department")
 
@@ -813,12 +813,12 @@ def dashboard_figures(
         previous.submitted = before["requested"] or 0
         previous.delivered = before["done"] or 0
         previous.units = before["count"] or 0
-        # 5. Recurring spend by month, and a year earlier: the monthly rollup
+        # 5. Recurring spend by month, and a year earlier: the recurring rollup
         # added up by month (one row a month, since the first), then each
         # month's running level plus its part months.
         changes = {
             _as_date(row["month"]): (_money(row["level"]), _money(row["part"]))
-            for row in monthly.filter(month__lte=period.months[-1])
+            for row in recurring.filter(month__lte=period.months[-1])
             .order_by()
             .values("month")
             .annotate(level=Sum("level_change"), part=Sum("part_months"))
@@ -829,7 +829,7 @@ def dashboard_figures(
             _monthly_spend(changes, previous_period.months).values(), ZERO
         )
         # 6. Recurring spend by service, and 7. by cost centre.
-        held = monthly.filter(month__lte=period.months[-1]).order_by()
+        held = recurring.filter(month__lte=period.months[-1]).order_by()
         for row in held.values("service_name").annotate(
             spend=_recurring_total(period.months)
         ):
