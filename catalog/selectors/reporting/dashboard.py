@@ -6,10 +6,10 @@ both are applied here, so no view can forget them.
 
 Where the figures come from:
 
-- Spend, volume, service levels, ratings and approvals of a period: the daily
-  rollup (``DailyRollup``), added up in the database by day (folded into
-  months here), by service and by cost centre: one aggregate query each,
-  whatever the amount of data.
+- Spend, volume, service levels, ratings and approvals of a period: its whole
+  months' monthly sums and its other days' daily sums (``sums.PeriodRows``),
+  added up in the database by day (folded into months here), by service and by
+  cost centre: one aggregate query each, whatever the amount of data.
 - Recurring spend: the recurring rollup (``RecurringRollup``). A month's recurring
   spend is the running total of ``level_change`` up to that month plus that
   month's ``part_months``; a period's is the sum over the months it touches,
