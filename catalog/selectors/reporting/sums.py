@@ -52,7 +52,7 @@ class PeriodRows:
     def total(self, **sums) -> dict:
         """``sums`` over the whole period (None where there is nothing)."""
         rows = self.sums(**sums)
-        return rows[0] if rows else dict.fromkeys(sums)
+        return {name: rows[0][name] for name in sums} if rows else dict.fromkeys(sums)
 
 
 def period_rows(period: Period, scoped) -> PeriodRows:
