@@ -28,71 +28,32 @@ def rollups():
     of its days'), so a total says which rows it added."""
     department = DepartmentFactory(name="Sales")
     north, south = CostCentreFactory(code="CC-1"), CostCentreFactory(code="CC-2")
-    key = {"department": department, "category_name": "Devices"}
-    MonthlyRollup.objects.create(
-        **key,
-        cost_centre=north,
-        service_name="Laptop",
-        month=date(2026, 1, 1),
-        submitted=1,
-        one_off_amount=Decimal("1000.00"),
-    )
-    MonthlyRollup.objects.create(
-        **key,
-        cost_centre=south,
-        service_name="Phone",
-        month=date(2026, 1, 1),
-        submitted=10,
-        one_off_amount=Decimal("300.00"),
-    )
-    # January's days, which the monthly rows above already add up: a whole
-    # January must not read them.
-    DailyRollup.objects.create(
-        **key,
-        cost_centre=north,
-        service_name="Laptop",
-        day=date(2026, 1, 15),
-        submitted=1,
-        one_off_amount=Decimal("1000.00"),
-    )
-    DailyRollup.objects.create(
-        **key,
-        cost_centre=south,
-        service_name="Phone",
-        day=date(2026, 1, 31),
-        submitted=10,
-        one_off_amount=Decimal("300.00"),
-    )
-    # February's monthly rows, the sums of its days below.
-    MonthlyRollup.objects.create(
-        **key,
-        cost_centre=north,
-        service_name="Laptop",
-        month=date(2026, 2, 1),
-        submitted=100 + 1000 + 100000,
-        one_off_amount=Decimal("2507.50"),
-    )
-    MonthlyRollup.objects.create(
-        **key,
-        cost_centre=south,
-        service_name="Monitor",
-        month=date(2026, 2, 1),
-        submitted=10000,
-        one_off_amount=Decimal("0.00"),
-    )
-    for day, service, centre, submitted, amount in [
-        (date(2026, 2, 1), "Laptop", north, 100, "2000.00"),
-        (date(2026, 2, 10), "Laptop", north, 1000, "500.00"),
-        (date(2026, 2, 10), "Monitor", south, 10000, "0.00"),
-        (date(2026, 2, 28), "Laptop", north, 100000, "7.50"),
-    ]:
-        DailyRollup.objects.create(
-            **key,
+    # (rollup, its date field, the date, service, cost centre, submitted,
+    # one-off amount)
+    rows = [
+        (MonthlyRollup, "month", date(2026, 1, 1), "Laptop", north, 1, "1000.00"),
+        (MonthlyRollup, "month", date(2026, 1, 1), "Phone", south, 10, "300.00"),
+        # January's days, which its monthly rows already add up: a whole
+        # January must not read them.
+        (DailyRollup, "day", date(2026, 1, 15), "Laptop", north, 1, "1000.00"),
+        (DailyRollup, "day", date(2026, 1, 31), "Phone", south, 10, "300.00"),
+        # February's monthly rows, the sums of its days below.
+        (MonthlyRollup, "month", date(2026, 2, 1), "Laptop", north, 101100, "2507.50"),
+        (MonthlyRollup, "month", date(2026, 2, 1), "Monitor", south, 10000, "0.00"),
+        (DailyRollup, "day", date(2026, 2, 1), "Laptop", north, 100, "2000.00"),
+        (DailyRollup, "day", date(2026, 2, 10), "Laptop", north, 1000, "500.00"),
+        (DailyRollup, "day", date(2026, 2, 10), "Monitor", south, 10000, "0.00"),
+        (DailyRollup, "day", date(2026, 2, 28), "Laptop", north, 100000, "7.50"),
+    ]
+    for model, field, when, service, centre, submitted, amount in rows:
+        model.objects.create(
+            department=department,
+            category_name="Devices",
             cost_centre=centre,
             service_name=service,
-            day=day,
             submitted=submitted,
             one_off_amount=Decimal(amount),
+            **{field: when},
         )
     return {"north": north, "south": south}
 
