@@ -10,11 +10,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import template
 from django.conf import settings
 
+from catalog.services.reporting import CENT
+
 register = template.Library()
 
 SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "CHF": "CHF "}
 NO_CHARGE = "No charge"
-CENT = Decimal("0.01")
 
 
 @register.filter
