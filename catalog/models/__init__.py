@@ -15,6 +15,7 @@ from .people import UserProfile  # noqa: F401
 from .reporting import (  # noqa: F401
     BillClosing,
     DailyRollup,
+    HoldingRollup,
     ItemFact,
     MonthlyRollup,
     RecurringRollup,

@@ -2,11 +2,11 @@
 
 ``ItemFact`` is one narrow row per request item: the few things reports count,
 keyed by the dates they are counted on (submitted, delivered, approved, held).
-``DailyRollup``, ``MonthlyRollup`` and ``RecurringRollup`` add the facts up per
-day (or month) × department × cost centre × service, so a figure reads a row per
-key and day (or month) rather than a row per item. All four are kept by
-``catalog.services.reporting`` in the transaction that changes an item, and can
-be rebuilt from the items with ``manage.py rebuild_reporting``.
+``DailyRollup``, ``MonthlyRollup``, ``RecurringRollup`` and ``HoldingRollup`` add
+the facts up per day (or month) × department × cost centre × service, so a
+figure reads a row per key and day (or month) rather than a row per item. All
+five are kept by ``catalog.services.reporting`` in the transaction that changes
+an item, and can be rebuilt from the items with ``manage.py rebuild_reporting``.
 """
 
 import bisect
@@ -104,6 +104,18 @@ class ItemFact(ReportingKey):
                     "monthly_amount",
                 ],
                 name="fact_bill_held",
+            ),
+            # The holdings that stop during a month: its part-month lines.
+            models.Index(
+                fields=["cost_centre", "held_until"],
+                include=[
+                    "held_from",
+                    "department",
+                    "service_name",
+                    "units",
+                    "monthly_amount",
+                ],
+                name="fact_bill_held_until",
             ),
             # The deliveries of one band of time, in order: a service's, and
             # everyone's (the percentiles of the time to deliver).
@@ -243,6 +255,56 @@ class RecurringRollup(ReportingKey):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.service_name}"
+
+
+class HoldingRollup(ReportingKey):
+    """Services held for whole months, by monthly price per unit. The units and
+    monthly amounts held for the whole of a month are the running totals of
+    ``units_change`` and ``amount_change`` up to and including that month: a
+    holding counts from its first whole month (the month it starts, if on its
+    first day; otherwise the next) until the month its removal is delivered.
+    A cost centre's bill reads its "whole month" lines from here, a row per
+    key and month in which holdings began or ended, rather than a row per
+    item held."""
+
+    wagtail_reference_index_ignore = True
+
+    month = models.DateField(help_text="The first day of the month.")
+    unit_price = models.DecimalField(**MONEY)
+    units_change = models.IntegerField(default=0)
+    amount_change = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "month",
+                    "department",
+                    "cost_centre",
+                    "service_name",
+                    "category_name",
+                    "unit_price",
+                ],
+                name="holdingrollup_unique_key",
+            )
+        ]
+        indexes = [
+            # A bill's whole months, read from the index alone on PostgreSQL.
+            models.Index(
+                fields=["cost_centre", "month"],
+                include=[
+                    "department",
+                    "service_name",
+                    "unit_price",
+                    "units_change",
+                    "amount_change",
+                ],
+                name="holding_bill",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.service_name} at {self.unit_price}"
 
 
 class ServiceDeliveryStats(models.Model):

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from catalog.models import (
     DailyRollup,
+    HoldingRollup,
     ItemFact,
     ItemStatus,
     MonthlyRollup,
@@ -36,11 +37,15 @@ from catalog.models.reporting import time_band, time_band_field
 DELIVERED = (ItemStatus.FULFILLED, ItemStatus.CLOSED)
 # A rollup row's key starts with its kind, which names its model and date field.
 DAY, SUMS_BY_MONTH, RECURRING = "day", "sums by month", "recurring"
+WHOLE_MONTHS = "whole months held"
 ROLLUPS = {
     DAY: (DailyRollup, "day"),
     SUMS_BY_MONTH: (MonthlyRollup, "month"),
     RECURRING: (RecurringRollup, "month"),
+    WHOLE_MONTHS: (HoldingRollup, "month"),
 }
+# Dimensions some rollups' keys have after the common ones.
+EXTRA_KEY = {WHOLE_MONTHS: ("unit_price",)}
 CENT = Decimal("0.01")
 FACT_FIELDS = [
     "department_id",
@@ -120,6 +125,22 @@ def recurring_charges(monthly: Decimal, held_from: date, held_until: date | None
         result[end][0] -= monthly
         result[end][1] += part_month(monthly, (held_until - end).days, end)
     return {k: tuple(v) for k, v in result.items()}
+
+
+def whole_months(held_from: date, held_until: date | None):
+    """The first month a holding covers from its first day to its last, and the
+    first month after it no longer does (None while held): ``(first, end)``,
+    or None if it covers no whole month."""
+    first = held_from if held_from.day == 1 else next_month(month_of(held_from))
+    end = month_of(held_until) if held_until is not None else None
+    if end is not None and end <= first:
+        return None
+    return first, end
+
+
+def unit_price(amount: Decimal, units: int) -> Decimal:
+    """A price per unit, to the cent, as bills show it."""
+    return (amount / units).quantize(CENT)
 
 
 # --- Facts ------------------------------------------------------------------------
@@ -210,6 +231,14 @@ def contributions(values: dict | None) -> dict[tuple, dict]:
             row = rows[(RECURRING, month, *dims)]
             row["level_change"] += level
             row["part_months"] += part
+        held = whole_months(values["held_from"], values["held_until"])
+        if held is not None:
+            price = unit_price(values["monthly_amount"], values["units"])
+            for month, sign in zip(held, (1, -1), strict=True):
+                if month is not None:
+                    row = rows[(WHOLE_MONTHS, month, *dims, price)]
+                    row["units_change"] += sign * values["units"]
+                    row["amount_change"] += sign * values["monthly_amount"]
     return rows
 
 
@@ -235,7 +264,7 @@ def _add(totals: dict, more: dict) -> None:
 
 
 def _rollup_filter(key) -> tuple:
-    kind, day, department_id, cost_centre_id, service_name, category_name = key
+    kind, day, department_id, cost_centre_id, service_name, category_name = key[:6]
     model, date_field = ROLLUPS[kind]
     lookup = {
         date_field: day,
@@ -243,13 +272,14 @@ def _rollup_filter(key) -> tuple:
         "cost_centre_id": cost_centre_id,
         "service_name": service_name,
         "category_name": category_name,
+        **dict(zip(EXTRA_KEY.get(kind, ()), key[6:], strict=True)),
     }
     return model, lookup
 
 
 def _sort_key(key):
-    kind, day, department_id, cost_centre_id, service_name, category_name = key
-    return (kind, day, department_id or 0, cost_centre_id, service_name, category_name)
+    kind, day, department_id, *rest = key
+    return (kind, day, department_id or 0, *rest)
 
 
 def rollups_add(changes: dict[tuple, dict]) -> None:

@@ -36,6 +36,7 @@ from catalog.models import (
     BillClosing,
     CostCentre,
     Department,
+    HoldingRollup,
     ItemFact,
     MonthlyRollup,
     RecurringRollup,
@@ -48,6 +49,7 @@ from catalog.services.reporting import (
     month_of,
     next_month,
     part_month,
+    unit_price,
 )
 
 ONE_OFF = "one_off"
@@ -323,9 +325,12 @@ def _clamped(month: date) -> dict:
 
 def month_lines(*, cost_centre_id: int, month: date, where: Q) -> list[BillLine]:
     """A month's charges to a cost centre by department, service and price,
-    counted in the database: two queries, whatever the number of items. Both
-    read only columns of the bill's covering indexes (``COUNT(*)``, not the
-    key), so on PostgreSQL neither visits the table."""
+    counted in the database: three queries, whatever the number of items, each
+    reading only columns of a covering index on PostgreSQL (``COUNT(*)``, not
+    the key), so none visits a table. One-off charges and part months are
+    counted from the facts of the month's deliveries, starts and stops; whole
+    months from the running totals of ``HoldingRollup``, a row per key and
+    month rather than per item held."""
     start, end = month, next_month(month)
     facts = ItemFact.objects.filter(where, cost_centre_id=cost_centre_id)
     lines: dict[tuple, list] = defaultdict(lambda: [0, ZERO])
@@ -337,13 +342,32 @@ def month_lines(*, cost_centre_id: int, month: date, where: Q) -> list[BillLine]
         .annotate(items=Count("*"))
     )
     for row in one_off:
-        price = (row["one_off_amount"] / row["units"]).quantize(CENT)
+        price = unit_price(row["one_off_amount"], row["units"])
         line = lines[(ONE_OFF, row["department_id"], row["service_name"], price)]
         line[0] += row["units"] * row["items"]
         line[1] += row["one_off_amount"] * row["items"]
 
-    held = (
+    whole = (
+        HoldingRollup.objects.filter(
+            where, cost_centre_id=cost_centre_id, month__lte=month
+        )
+        .values("department_id", "service_name", "unit_price")
+        .annotate(units=Sum("units_change"), amount=Sum("amount_change"))
+    )
+    for row in whole:
+        if row["units"]:
+            key = (MONTHLY, row["department_id"], row["service_name"])
+            line = lines[(*key, row["unit_price"])]
+            line[0] += row["units"]
+            line[1] += row["amount"]
+
+    # Started during the month, or stopped during it.
+    part = (
         facts.filter(_held_in(month))
+        .filter(
+            Q(held_from__gt=start, held_from__lt=end)
+            | Q(held_until__gt=start, held_until__lt=end)
+        )
         .annotate(**_clamped(month))
         .values(
             "department_id",
@@ -355,15 +379,13 @@ def month_lines(*, cost_centre_id: int, month: date, where: Q) -> list[BillLine]
         )
         .annotate(items=Count("*"))
     )
-    for row in held:
+    for row in part:
         days = (row["held_end"] - row["held_start"]).days
         if days <= 0:
             continue
-        price = (row["monthly_amount"] / row["units"]).quantize(CENT)
-        whole = row["held_start"] == start and row["held_end"] == end
-        kind = MONTHLY if whole else PART_MONTH
-        line = lines[(kind, row["department_id"], row["service_name"], price)]
-        line[0] += row["units"] * row["items"] * (1 if whole else days)
+        price = unit_price(row["monthly_amount"], row["units"])
+        line = lines[(PART_MONTH, row["department_id"], row["service_name"], price)]
+        line[0] += row["units"] * row["items"] * days
         line[1] += part_month(row["monthly_amount"], days, month) * row["items"]
 
     return [
@@ -773,14 +795,14 @@ def _bill_item(row, kind: str, month: date) -> BillItem:
     if kind == ONE_OFF:
         return BillItem(
             **common,
-            unit_price=(one_off / units).quantize(CENT),
+            unit_price=unit_price(one_off, units),
             amount=one_off,
             delivered_on=delivered_on,
         )
     days = (held_end - held_start).days
     return BillItem(
         **common,
-        unit_price=(monthly / units).quantize(CENT),
+        unit_price=unit_price(monthly, units),
         amount=part_month(monthly, days, month),
         held_from=held_from,
         held_until=held_until,

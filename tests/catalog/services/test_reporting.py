@@ -5,16 +5,21 @@ sums taken straight from the items) after random activity."""
 import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from importlib import import_module
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
+from django.db import connection
 from django.db.models import F, Sum
 
 from catalog.exceptions import CatalogError
 from catalog.models import (
     ApprovalStep,
     DailyRollup,
+    HoldingRollup,
     ItemFact,
     ItemStatus,
     MonthlyRollup,
@@ -24,7 +29,11 @@ from catalog.models import (
 from catalog.models.reporting import TIME_BAND_FIELDS
 from catalog.services import fulfilment
 from catalog.services.approvals import approval_decide
-from catalog.services.reporting import recurring_charges, reporting_rebuild
+from catalog.services.reporting import (
+    recurring_charges,
+    reporting_rebuild,
+    whole_months,
+)
 from tests.conftest import order
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +111,31 @@ def test_a_month_is_the_running_level_plus_its_part_months():
     }
 
 
+@pytest.mark.parametrize(
+    ("held_from", "held_until", "expected"),
+    [
+        # Delivered on 10 January: whole months from February, still held.
+        (date(2026, 1, 10), None, (date(2026, 2, 1), None)),
+        # ... removed on 15 March: February only (March is a part month).
+        (date(2026, 1, 10), date(2026, 3, 15), (date(2026, 2, 1), date(2026, 3, 1))),
+        # Delivered on the 1st: its first month is whole.
+        (date(2026, 4, 1), None, (date(2026, 4, 1), None)),
+        # ... and removed on the 1st of June: April and May.
+        (date(2026, 4, 1), date(2026, 6, 1), (date(2026, 4, 1), date(2026, 6, 1))),
+        # Delivered 31 December, removed 1 February: January.
+        (date(2025, 12, 31), date(2026, 2, 1), (date(2026, 1, 1), date(2026, 2, 1))),
+        # Started and stopped within February, or across one month's end only.
+        (date(2026, 2, 3), date(2026, 2, 17), None),
+        (date(2026, 1, 20), date(2026, 2, 27), None),
+        # Removed the day it was delivered.
+        (date(2026, 4, 7), date(2026, 4, 7), None),
+        (date(2026, 4, 1), date(2026, 4, 1), None),
+    ],
+)
+def test_whole_months_held(held_from, held_until, expected):
+    assert whole_months(held_from, held_until) == expected
+
+
 SUMS = [
     "submitted",
     "delivered",
@@ -153,7 +187,19 @@ def rollup_rows():
         )
         if row[3] or row[4]
     )
-    return daily, by_month, monthly
+    held = sorted(
+        tuple(row)
+        for row in HoldingRollup.objects.values_list(
+            "month",
+            "department_id",
+            "service_name",
+            "unit_price",
+            "units_change",
+            "amount_change",
+        )
+        if row[4] or row[5]
+    )
+    return daily, by_month, monthly, held
 
 
 @pytest.fixture
@@ -203,7 +249,14 @@ def test_rollups_kept_by_the_services_equal_a_rebuild_after_random_activity(
     assert timed > 0
     banded = DailyRollup.objects.aggregate(**{n: Sum(n) for n in TIME_BAND_FIELDS})
     assert sum(banded.values()) == timed
+    # Some storage was held for whole months.
+    assert any(row[4] > 0 for row in kept[3])
     reporting_rebuild()
+    assert rollup_rows() == kept
+    # The migration that brought in the whole-months rollup fills it the same.
+    HoldingRollup.objects.all().delete()
+    fill = import_module("catalog.migrations.0031_whole_months_held_rollup")
+    fill.fill_from_facts(django_apps, SimpleNamespace(connection=connection))
     assert rollup_rows() == kept
     # Each month's sums are its days' sums.
     folded = {}
