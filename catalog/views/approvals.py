@@ -61,7 +61,9 @@ def _approvals_page(request, *, bound=None, status=200):
     for group in waiting:
         prefix = _request_prefix(group.service_request.pk)
         # The whole-request form is shown for more than one item only.
-        if bound is not None and bound.prefix == prefix and len(group.items) > 1:
+        if len(group.items) < 2:
+            group.form = None
+        elif bound is not None and bound.prefix == prefix:
             group.form, placed = bound, True
         else:
             group.form = DecisionForm(prefix=prefix)
