@@ -88,10 +88,12 @@ def _mine(user, *, model=ServiceRequest):
     )
 
 
-def requests_with_lines(ids, *, related=()) -> dict[int, ServiceRequest]:
+def requests_with_lines(ids, *, related=(), only=None) -> dict[int, ServiceRequest]:
     """The requests ``ids`` by key, with the ``related`` people and rows named
     as for ``select_related``, each with ``lines``: its items in order, each with
-    its hold reason (which words its progress) and its ``request`` set.
+    its hold reason (which words its progress) and its ``request`` set. With
+    ``only`` (field names as for ``QuerySet.only``, from the item), the rest of
+    each row stays in the database: a list reads a quarter of an item's columns.
 
     One query, through the items: each item's row brings its request's. A
     request with no items (checkout never makes one) is read on its own. The
@@ -100,23 +102,47 @@ def requests_with_lines(ids, *, related=()) -> dict[int, ServiceRequest]:
     costs more than this sort (bench/README.md, "Sorting in Python")."""
     found: dict[int, ServiceRequest] = {}
     lines: dict[int, list] = defaultdict(list)
-    for item in (
-        RequestItem.objects.select_related(
-            *(f"request__{name}" for name in related), "hold_reason"
-        )
-        .filter(request_id__in=ids)
-        .order_by()
-    ):
+    items = RequestItem.objects.select_related(
+        *(f"request__{name}" for name in related), "hold_reason"
+    )
+    if only is not None:
+        items = items.only(*only)
+    for item in items.filter(request_id__in=ids).order_by():
         item.request = found.setdefault(item.request_id, item.request)
         lines[item.request_id].append(item)
     missing = [pk for pk in ids if pk not in found]
     if missing:
-        found.update(
-            ServiceRequest.objects.select_related(*related).order_by().in_bulk(missing)
-        )
+        requests = ServiceRequest.objects.select_related(*related).order_by()
+        if only is not None:
+            requests = requests.only(
+                *(name[len("request__") :] for name in only if "request__" in name)
+            )
+        found.update(requests.in_bulk(missing))
     for pk, service_request in found.items():
         service_request.lines = sorted(lines[pk], key=attrgetter("line_number"))
     return found
+
+
+# What a list of requests shows of each (``request_list.html`` and the
+# ``progress_line`` tag).
+LIST_FIELDS = [
+    "request_id",
+    "line_number",
+    "service_name",
+    "status",
+    "quantity",
+    "one_off_price",
+    "monthly_price",
+    "resolution_due_at",
+    "fulfilled_at",
+    "rating",
+    "hold_reason__requester_must_act",
+    "hold_reason__customer_text",
+    "request__submitted_at",
+    "request__requested_for__username",
+    "request__requested_for__first_name",
+    "request__requested_for__last_name",
+]
 
 
 def my_requests(*, user, params) -> dict:
@@ -146,7 +172,7 @@ def my_requests(*, user, params) -> dict:
     keys = first.union(second, all=True).order_by("-submitted_at", f"-{key}")
     page_obj = Paginator(keys, REQUESTS_PER_PAGE).get_page(params.get("page"))
     ids = [pk for _, pk in page_obj.object_list]
-    by_key = requests_with_lines(ids, related=["requested_for"])
+    by_key = requests_with_lines(ids, related=["requested_for"], only=LIST_FIELDS)
     requests = [by_key[pk] for pk in ids if pk in by_key]
     for service_request in requests:
         service_request.one_off_total = sum(

@@ -3,6 +3,7 @@ is paused and what we need, delivery and rating; the timeline without IT's
 internal events; the short line on "My requests"; and the rating page."""
 
 import datetime
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -275,6 +276,56 @@ def test_my_requests_shows_a_short_progress_line(
     assert '<span class="small muted">Waiting for approval</span>' not in html
     assert "Expected by Tue 12 Jan" in html
     assert "Paused: waiting for you" in html
+
+
+def test_my_requests_reads_every_line_s_words_in_its_own_queries(
+    client, people, catalog, hardware, clock, django_assert_max_num_queries
+):
+    """The list reads only the columns it shows: a line that needed another (a
+    hold reason's words, a delivery's day, a rating, the name of whom it is
+    for) would cost a query more than a page of one plain request."""
+    for_marcus = order(people["emma"], catalog, "laptop")
+    client.force_login(people["emma"])
+    client.get("/requests/")  # the site's routes, read once
+    with django_assert_max_num_queries(6) as plain:
+        client.get("/requests/")
+    # Now ordered by Emma for Marcus (as a manager's order for their team is).
+    RequestItem.objects.filter(request=for_marcus).update(
+        requested_for=people["marcus"]
+    )
+    for_marcus.requested_for = people["marcus"]
+    for_marcus.save(update_fields=["requested_for"])
+    supplier = order(people["emma"], catalog, "laptop").items.get()
+    delivered = order(people["emma"], catalog, "laptop").items.get()
+    rated = order(people["emma"], catalog, "laptop").items.get()
+    start(supplier, people, clock)
+    clock.move_to(HELD)
+    item_hold(
+        item_id=supplier.pk,
+        actor=people["femi"],
+        reason_id=HoldReason.objects.get(name="Waiting for a supplier").pk,
+        note="Ordered.",
+    )
+    for item in (delivered, rated):
+        clock.move_to(ORDERED)
+        deliver(item, people, clock)
+    clock.move_to(RATED)
+    item_rate(item_id=rated.pk, actor=people["emma"], rating=5)
+    client.get("/requests/")  # a day on: the site's routes, read again
+    with django_assert_max_num_queries(6) as page:
+        html = client.get("/requests/").content.decode()
+    assert len(page.captured_queries) == len(plain.captured_queries)
+    # Newest first; rating a delivery closes it.
+    assert re.findall(r"<li>New laptop (.*?)</li>", html) == [
+        '<span class="status status--muted">Closed</span>',
+        '<span class="status status--ok">Delivered</span><br>'
+        '<span class="small muted">Delivered on Tue 12 Jan: rate it</span>',
+        '<span class="status status--warning">On hold</span><br>'
+        '<span class="small muted">'
+        "Paused while we wait for a delivery from our supplier</span>",
+        '<span class="status status--warning">Waiting for approval</span>',
+    ]
+    assert '<td data-label="For">Marcus Meyer</td>' in html
 
 
 # --- Rating ---------------------------------------------------------------------------
