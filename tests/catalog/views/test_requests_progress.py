@@ -103,14 +103,20 @@ def start(item, people, clock):
     )
 
 
-def hold(item, people, clock):
+def hold(
+    item,
+    people,
+    clock,
+    reason="Waiting for the requester",
+    note="Which keyboard layout do you need?",
+):
     start(item, people, clock)
     clock.move_to(HELD)
     item_hold(
         item_id=item.pk,
         actor=people["femi"],
-        reason_id=HoldReason.objects.get(name="Waiting for the requester").pk,
-        note="Which keyboard layout do you need?",
+        reason_id=HoldReason.objects.get(name=reason).pk,
+        note=note,
     )
 
 
@@ -188,14 +194,7 @@ def test_paused_waiting_for_you_with_what_we_need(client, people, laptop, clock)
 
 
 def test_paused_for_a_supplier_needs_nothing_from_you(client, people, laptop, clock):
-    start(laptop, people, clock)
-    clock.move_to(HELD)
-    item_hold(
-        item_id=laptop.pk,
-        actor=people["femi"],
-        reason_id=HoldReason.objects.get(name="Waiting for a supplier").pk,
-        note="Ordered from the supplier.",
-    )
+    hold(laptop, people, clock, "Waiting for a supplier", "Ordered from the supplier.")
     client.force_login(people["emma"])
     html = detail(client, laptop)
     assert (
@@ -298,14 +297,7 @@ def test_my_requests_reads_every_line_s_words_in_its_own_queries(
     supplier = order(people["emma"], catalog, "laptop").items.get()
     delivered = order(people["emma"], catalog, "laptop").items.get()
     rated = order(people["emma"], catalog, "laptop").items.get()
-    start(supplier, people, clock)
-    clock.move_to(HELD)
-    item_hold(
-        item_id=supplier.pk,
-        actor=people["femi"],
-        reason_id=HoldReason.objects.get(name="Waiting for a supplier").pk,
-        note="Ordered.",
-    )
+    hold(supplier, people, clock, "Waiting for a supplier", "Ordered.")
     for item in (delivered, rated):
         clock.move_to(ORDERED)
         deliver(item, people, clock)
