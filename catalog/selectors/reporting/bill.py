@@ -361,13 +361,13 @@ def month_lines(*, cost_centre_id: int, month: date, where: Q) -> list[BillLine]
             line[0] += row["units"]
             line[1] += row["amount"]
 
-    # Started during the month, or stopped during it.
-    part = (
-        facts.filter(_held_in(month))
-        .filter(
-            Q(held_from__gt=start, held_from__lt=end)
-            | Q(held_until__gt=start, held_until__lt=end)
-        )
+    # Started during the month; stopped during it, having started before. Two
+    # ranges of two indexes (by start, by stop), which an OR of the two would
+    # not read as such (it reads every holding started before the month's end).
+    started = Q(held_from__gt=start, held_from__lt=end)
+    stopped = Q(held_from__lte=start, held_until__gt=start, held_until__lt=end)
+    part_month_rows = [
+        facts.filter(which)
         .annotate(**_clamped(month))
         .values(
             "department_id",
@@ -378,8 +378,9 @@ def month_lines(*, cost_centre_id: int, month: date, where: Q) -> list[BillLine]
             "held_end",
         )
         .annotate(items=Count("*"))
-    )
-    for row in part:
+        for which in (started, stopped)
+    ]
+    for row in part_month_rows[0].union(part_month_rows[1], all=True):
         days = (row["held_end"] - row["held_start"]).days
         if days <= 0:
             continue
