@@ -115,7 +115,11 @@ def requests_with_lines(ids, *, related=(), only=None) -> dict[int, ServiceReque
         requests = ServiceRequest.objects.select_related(*related).order_by()
         if only is not None:
             requests = requests.only(
-                *(name[len("request__") :] for name in only if "request__" in name)
+                *(
+                    name.removeprefix("request__")
+                    for name in only
+                    if name.startswith("request__")
+                )
             )
         found.update(requests.in_bulk(missing))
     for pk, service_request in found.items():

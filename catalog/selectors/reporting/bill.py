@@ -323,6 +323,23 @@ def _clamped(month: date) -> dict:
     }
 
 
+def _part_month_groups(facts, month: date):
+    """``facts`` counted by department, service, units, monthly amount and the
+    days they were held in ``month``."""
+    return (
+        facts.annotate(**_clamped(month))
+        .values(
+            "department_id",
+            "service_name",
+            "units",
+            "monthly_amount",
+            "held_start",
+            "held_end",
+        )
+        .annotate(items=Count("*"))
+    )
+
+
 def month_lines(*, cost_centre_id: int, month: date, where: Q) -> list[BillLine]:
     """A month's charges to a cost centre by department, service and price,
     counted in the database: three queries, whatever the number of items, each
@@ -364,23 +381,14 @@ def month_lines(*, cost_centre_id: int, month: date, where: Q) -> list[BillLine]
     # Started during the month; stopped during it, having started before. Two
     # ranges of two indexes (by start, by stop), which an OR of the two would
     # not read as such (it reads every holding started before the month's end).
-    started = Q(held_from__gt=start, held_from__lt=end)
-    stopped = Q(held_from__lte=start, held_until__gt=start, held_until__lt=end)
-    part_month_rows = [
-        facts.filter(which)
-        .annotate(**_clamped(month))
-        .values(
-            "department_id",
-            "service_name",
-            "units",
-            "monthly_amount",
-            "held_start",
-            "held_end",
-        )
-        .annotate(items=Count("*"))
-        for which in (started, stopped)
-    ]
-    for row in part_month_rows[0].union(part_month_rows[1], all=True):
+    started = _part_month_groups(
+        facts.filter(held_from__gt=start, held_from__lt=end), month
+    )
+    stopped = _part_month_groups(
+        facts.filter(held_from__lte=start, held_until__gt=start, held_until__lt=end),
+        month,
+    )
+    for row in started.union(stopped, all=True):
         days = (row["held_end"] - row["held_start"]).days
         if days <= 0:
             continue
