@@ -14,6 +14,8 @@ from .pages import CatalogIndexPage, CategoryPage, ServicePage  # noqa: F401
 from .people import UserProfile  # noqa: F401
 from .reporting import (  # noqa: F401
     BillClosing,
+    ChargeKind,
+    ChargeRollup,
     DailyRollup,
     HoldingRollup,
     ItemFact,

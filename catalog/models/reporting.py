@@ -2,10 +2,10 @@
 
 ``ItemFact`` is one narrow row per request item: the few things reports count,
 keyed by the dates they are counted on (submitted, delivered, approved, held).
-``DailyRollup``, ``MonthlyRollup``, ``RecurringRollup`` and ``HoldingRollup`` add
-the facts up per day (or month) × department × cost centre × service, so a
-figure reads a row per key and day (or month) rather than a row per item. All
-five are kept by ``catalog.services.reporting`` in the transaction that changes
+``DailyRollup``, ``MonthlyRollup``, ``RecurringRollup``, ``HoldingRollup`` and
+``ChargeRollup`` add the facts up per day (or month) × department × cost centre ×
+service, so a figure reads a row per key and day (or month) rather than a row per
+item. All six are kept by ``catalog.services.reporting`` in the transaction that changes
 an item, and can be rebuilt from the items with ``manage.py rebuild_reporting``.
 """
 
@@ -305,6 +305,66 @@ class HoldingRollup(ReportingKey):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.service_name} at {self.unit_price}"
+
+
+class ChargeKind(models.TextChoices):
+    """The kinds of a month's charges a bill counts item by item."""
+
+    ONE_OFF = "one_off", "One-off"
+    PART_MONTH = "part_month", "Part of the month"
+
+
+class ChargeRollup(ReportingKey):
+    """A month's one-off charges and part months, by price per unit: the
+    quantity (units; for part months, units × days held) and the amount. A
+    one-off charge falls in the month of its delivery. A holding is charged by
+    the day in the month it starts, unless it starts on the first, and in the
+    month its removal is delivered, if it started before that month and the
+    removal is not on the first; every month between is a whole month
+    (``HoldingRollup``). A cost centre's bill reads these lines from here, a row
+    per key, kind and price rather than a row per item delivered or held."""
+
+    wagtail_reference_index_ignore = True
+
+    month = models.DateField(help_text="The first day of the month.")
+    kind = models.CharField(max_length=12, choices=ChargeKind.choices)
+    unit_price = models.DecimalField(**MONEY)
+    quantity = models.IntegerField(default=0)
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "month",
+                    "department",
+                    "cost_centre",
+                    "service_name",
+                    "category_name",
+                    "kind",
+                    "unit_price",
+                ],
+                name="chargerollup_unique_key",
+            )
+        ]
+        indexes = [
+            # A bill's one-off and part-month lines, from the index alone.
+            models.Index(
+                fields=["cost_centre", "month"],
+                include=[
+                    "department",
+                    "service_name",
+                    "kind",
+                    "unit_price",
+                    "quantity",
+                    "amount",
+                ],
+                name="charge_bill",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.service_name}, {self.kind}: {self.amount}"
 
 
 class ServiceDeliveryStats(models.Model):

@@ -24,6 +24,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import (
+    ChargeKind,
+    ChargeRollup,
     DailyRollup,
     HoldingRollup,
     ItemFact,
@@ -38,14 +40,16 @@ DELIVERED = (ItemStatus.FULFILLED, ItemStatus.CLOSED)
 # A rollup row's key starts with its kind, which names its model and date field.
 DAY, SUMS_BY_MONTH, RECURRING = "day", "sums by month", "recurring"
 WHOLE_MONTHS = "whole months held"
+CHARGES = "charges by price"
 ROLLUPS = {
     DAY: (DailyRollup, "day"),
     SUMS_BY_MONTH: (MonthlyRollup, "month"),
     RECURRING: (RecurringRollup, "month"),
     WHOLE_MONTHS: (HoldingRollup, "month"),
+    CHARGES: (ChargeRollup, "month"),
 }
 # Dimensions some rollups' keys have after the common ones.
-EXTRA_KEY = {WHOLE_MONTHS: ("unit_price",)}
+EXTRA_KEY = {WHOLE_MONTHS: ("unit_price",), CHARGES: ("kind", "unit_price")}
 CENT = Decimal("0.01")
 FACT_FIELDS = [
     "department_id",
@@ -138,6 +142,26 @@ def whole_months(held_from: date, held_until: date | None):
     return first, end
 
 
+def part_months_charged(held_from: date, held_until: date | None):
+    """The months a holding is charged by the day, with the days it is held in
+    each: ``[(month, days)]``. The month it starts, unless it starts on the
+    first (then it is a whole month); the month its removal is delivered, if
+    it started before that month and the removal is not on the first."""
+    charged = []
+    if held_from.day != 1:
+        start = month_of(held_from)
+        end = next_month(start)
+        if held_until is not None and held_until < end:
+            end = held_until
+        if end > held_from:
+            charged.append((start, (end - held_from).days))
+    if held_until is not None and held_until.day != 1:
+        last = month_of(held_until)
+        if held_from <= last:
+            charged.append((last, (held_until - last).days))
+    return charged
+
+
 def unit_price(amount: Decimal, units: int) -> Decimal:
     """A price per unit, to the cent, as bills show it."""
     return (amount / units).quantize(CENT)
@@ -223,6 +247,12 @@ def contributions(values: dict | None) -> dict[tuple, dict]:
         month = rows[(SUMS_BY_MONTH, day.replace(day=1), *key)]
         for field, amount in sums.items():
             month[field] += amount
+    if values["delivered_on"] is not None and values["one_off_amount"]:
+        month = month_of(values["delivered_on"])
+        price = unit_price(values["one_off_amount"], values["units"])
+        row = rows[(CHARGES, month, *dims, ChargeKind.ONE_OFF.value, price)]
+        row["quantity"] += values["units"]
+        row["amount"] += values["one_off_amount"]
     if values["held_from"] is not None:
         charges = recurring_charges(
             values["monthly_amount"], values["held_from"], values["held_until"]
@@ -231,14 +261,19 @@ def contributions(values: dict | None) -> dict[tuple, dict]:
             row = rows[(RECURRING, month, *dims)]
             row["level_change"] += level
             row["part_months"] += part
+        price = unit_price(values["monthly_amount"], values["units"])
         held = whole_months(values["held_from"], values["held_until"])
         if held is not None:
-            price = unit_price(values["monthly_amount"], values["units"])
             for month, sign in zip(held, (1, -1), strict=True):
                 if month is not None:
                     row = rows[(WHOLE_MONTHS, month, *dims, price)]
                     row["units_change"] += sign * values["units"]
                     row["amount_change"] += sign * values["monthly_amount"]
+        parts = part_months_charged(values["held_from"], values["held_until"])
+        for month, days in parts:
+            row = rows[(CHARGES, month, *dims, ChargeKind.PART_MONTH.value, price)]
+            row["quantity"] += values["units"] * days
+            row["amount"] += part_month(values["monthly_amount"], days, month)
     return rows
 
 

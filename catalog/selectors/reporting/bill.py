@@ -28,12 +28,14 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, DateField, F, Q, Sum, Value, When
+from django.db.models import Case, DateField, F, Q, Sum, Value, When
 from django.utils import timezone
 
 from catalog.exceptions import NotFoundForUser
 from catalog.models import (
     BillClosing,
+    ChargeKind,
+    ChargeRollup,
     CostCentre,
     Department,
     HoldingRollup,
@@ -52,9 +54,9 @@ from catalog.services.reporting import (
     unit_price,
 )
 
-ONE_OFF = "one_off"
+ONE_OFF = ChargeKind.ONE_OFF.value
 MONTHLY = "monthly"  # held for the whole month
-PART_MONTH = "part_month"  # started or stopped during the month: by the day
+PART_MONTH = ChargeKind.PART_MONTH.value  # started or stopped in the month: by the day
 ADJUSTMENT = "adjustment"
 ITEM_KINDS = (ONE_OFF, MONTHLY, PART_MONTH)
 # What an adjustment corrects: a closed month's one-off or recurring charges.
@@ -323,46 +325,24 @@ def _clamped(month: date) -> dict:
     }
 
 
-def _part_month_groups(facts, month: date):
-    """``facts`` counted by department, service, units, monthly amount and the
-    days they were held in ``month``."""
-    return (
-        facts.annotate(**_clamped(month))
-        .values(
-            "department_id",
-            "service_name",
-            "units",
-            "monthly_amount",
-            "held_start",
-            "held_end",
-        )
-        .annotate(items=Count("*"))
-    )
-
-
 def month_lines(*, cost_centre_id: int, month: date, where: Q) -> list[BillLine]:
     """A month's charges to a cost centre by department, service and price,
-    counted in the database: three queries, whatever the number of items, each
-    reading only columns of a covering index on PostgreSQL (``COUNT(*)``, not
-    the key), so none visits a table. One-off charges and part months are
-    counted from the facts of the month's deliveries, starts and stops; whole
-    months from the running totals of ``HoldingRollup``, a row per key and
-    month rather than per item held."""
-    start, end = month, next_month(month)
-    facts = ItemFact.objects.filter(where, cost_centre_id=cost_centre_id)
+    counted in the database from two rollups, a row per key and month rather
+    than per item, each read from a covering index on PostgreSQL: one-off
+    charges and part months from ``ChargeRollup``; whole months from the
+    running totals of ``HoldingRollup`` up to the month."""
     lines: dict[tuple, list] = defaultdict(lambda: [0, ZERO])
-
-    one_off = (
-        facts.filter(delivered_on__gte=start, delivered_on__lt=end)
-        .exclude(one_off_amount=0)
-        .values("department_id", "service_name", "units", "one_off_amount")
-        .annotate(items=Count("*"))
+    charges = (
+        ChargeRollup.objects.filter(where, cost_centre_id=cost_centre_id, month=month)
+        .values("kind", "department_id", "service_name", "unit_price")
+        .annotate(quantities=Sum("quantity"), amounts=Sum("amount"))
     )
-    for row in one_off:
-        price = unit_price(row["one_off_amount"], row["units"])
-        line = lines[(ONE_OFF, row["department_id"], row["service_name"], price)]
-        line[0] += row["units"] * row["items"]
-        line[1] += row["one_off_amount"] * row["items"]
+    for row in charges:
+        if row["quantities"]:
+            key = (row["kind"], row["department_id"], row["service_name"])
+            line = lines[(*key, row["unit_price"])]
+            line[0] += row["quantities"]
+            line[1] += row["amounts"]
 
     whole = (
         HoldingRollup.objects.filter(
@@ -378,25 +358,6 @@ def month_lines(*, cost_centre_id: int, month: date, where: Q) -> list[BillLine]
             line[0] += row["units"]
             line[1] += row["amount"]
 
-    # Started during the month; stopped during it, having started before. Two
-    # ranges of two indexes (by start, by stop), which an OR of the two would
-    # not read as such (it reads every holding started before the month's end).
-    started = _part_month_groups(
-        facts.filter(held_from__gt=start, held_from__lt=end), month
-    )
-    stopped = _part_month_groups(
-        facts.filter(held_from__lte=start, held_until__gt=start, held_until__lt=end),
-        month,
-    )
-    for row in started.union(stopped, all=True):
-        days = (row["held_end"] - row["held_start"]).days
-        if days <= 0:
-            continue
-        price = unit_price(row["monthly_amount"], row["units"])
-        line = lines[(PART_MONTH, row["department_id"], row["service_name"], price)]
-        line[0] += row["units"] * row["items"] * days
-        line[1] += part_month(row["monthly_amount"], days, month) * row["items"]
-
     return [
         BillLine(
             kind=kind,
@@ -404,7 +365,8 @@ def month_lines(*, cost_centre_id: int, month: date, where: Q) -> list[BillLine]
             service_name=service,
             unit_price=price,
             quantity=quantity,
-            amount=amount,
+            # SQLite adds decimals as floats: back to cents.
+            amount=amount.quantize(CENT),
         )
         for (kind, department_id, service, price), (quantity, amount) in lines.items()
     ]

@@ -18,6 +18,7 @@ from django.db.models import F, Sum
 from catalog.exceptions import CatalogError
 from catalog.models import (
     ApprovalStep,
+    ChargeRollup,
     DailyRollup,
     HoldingRollup,
     ItemFact,
@@ -30,6 +31,7 @@ from catalog.models.reporting import TIME_BAND_FIELDS
 from catalog.services import fulfilment
 from catalog.services.approvals import approval_decide
 from catalog.services.reporting import (
+    part_months_charged,
     recurring_charges,
     reporting_rebuild,
     whole_months,
@@ -136,6 +138,43 @@ def test_whole_months_held(held_from, held_until, expected):
     assert whole_months(held_from, held_until) == expected
 
 
+@pytest.mark.parametrize(
+    ("held_from", "held_until", "expected"),
+    [
+        # Delivered on 10 January: 22 of its days (10th to 31st), still held.
+        (date(2026, 1, 10), None, [(date(2026, 1, 1), 22)]),
+        # ... removed on 15 March: and 14 days of March (1st to 14th).
+        (
+            date(2026, 1, 10),
+            date(2026, 3, 15),
+            [(date(2026, 1, 1), 22), (date(2026, 3, 1), 14)],
+        ),
+        # Delivered on the 1st: no part month; removed on the 1st: none either.
+        (date(2026, 4, 1), None, []),
+        (date(2026, 4, 1), date(2026, 6, 1), []),
+        # ... removed on 20 June: 19 days of June.
+        (date(2026, 4, 1), date(2026, 6, 20), [(date(2026, 6, 1), 19)]),
+        # Started and stopped within February: 3rd to 16th, 14 days, once.
+        (date(2026, 2, 3), date(2026, 2, 17), [(date(2026, 2, 1), 14)]),
+        # Across one month's end: 12 of January's days, 26 of February's.
+        (
+            date(2026, 1, 20),
+            date(2026, 2, 27),
+            [(date(2026, 1, 1), 12), (date(2026, 2, 1), 26)],
+        ),
+        # 31 December, removed 1 February: one day of December.
+        (date(2025, 12, 31), date(2026, 2, 1), [(date(2025, 12, 1), 1)]),
+        # Removed the day it was delivered: nothing.
+        (date(2026, 4, 7), date(2026, 4, 7), []),
+        (date(2026, 4, 1), date(2026, 4, 1), []),
+        # A leap February: delivered on the 15th, 15 of its 29 days.
+        (date(2028, 2, 15), None, [(date(2028, 2, 1), 15)]),
+    ],
+)
+def test_part_months_charged_by_the_day(held_from, held_until, expected):
+    assert part_months_charged(held_from, held_until) == expected
+
+
 SUMS = [
     "submitted",
     "delivered",
@@ -199,7 +238,20 @@ def rollup_rows():
         )
         if row[4] or row[5]
     )
-    return daily, by_month, monthly, held
+    charges = sorted(
+        tuple(row)
+        for row in ChargeRollup.objects.values_list(
+            "month",
+            "department_id",
+            "service_name",
+            "kind",
+            "unit_price",
+            "quantity",
+            "amount",
+        )
+        if row[5] or row[6]
+    )
+    return daily, by_month, monthly, held, charges
 
 
 @pytest.fixture
@@ -249,13 +301,19 @@ def test_rollups_kept_by_the_services_equal_a_rebuild_after_random_activity(
     assert timed > 0
     banded = DailyRollup.objects.aggregate(**{n: Sum(n) for n in TIME_BAND_FIELDS})
     assert sum(banded.values()) == timed
-    # Some storage was held for whole months.
+    # Some storage was held for whole months, and some for part of a month.
     assert any(row[4] > 0 for row in kept[3])
+    assert {row[3] for row in kept[4]} == {"one_off", "part_month"}
     reporting_rebuild()
     assert rollup_rows() == kept
     # The migration that brought in the whole-months rollup fills it the same.
     HoldingRollup.objects.all().delete()
     fill = import_module("catalog.migrations.0031_whole_months_held_rollup")
+    fill.fill_from_facts(django_apps, SimpleNamespace(connection=connection))
+    assert rollup_rows() == kept
+    # And the one that brought in the month's charges by price.
+    ChargeRollup.objects.all().delete()
+    fill = import_module("catalog.migrations.0032_month_charges_rollup")
     fill.fill_from_facts(django_apps, SimpleNamespace(connection=connection))
     assert rollup_rows() == kept
     # Each month's sums are its days' sums.
