@@ -765,7 +765,7 @@ def dashboard_figures(
 
     previous = Figures(name="Same days a year earlier")
     if not period.empty:
-        in_period = period_rows(period, scoped)
+        in_period = period_rows(period, scoped, today=timezone.localdate(now))
         # 1. By month: spend and volume. Grouped by day (the partial months'
         # days, and the whole months' first days) and added into months here:
         # SQLite has no native month truncation, and this is as fast on

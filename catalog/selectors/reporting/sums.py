@@ -9,6 +9,7 @@ it was 365 daily rows a key.
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import F, Q, QuerySet, Value
 
@@ -55,13 +56,17 @@ class PeriodRows:
         return {name: rows[0][name] for name in sums} if rows else dict.fromkeys(sums)
 
 
-def period_rows(period: Period, scoped) -> PeriodRows:
+def period_rows(period: Period, scoped, *, today: date | None = None) -> PeriodRows:
     """The rollup rows of ``period``; ``scoped(queryset)`` narrows a rollup's
-    rows to the viewer's scope and filters."""
+    rows to the viewer's scope and filters. Given ``today``, a month the period
+    covers from its first day to today reads its monthly rows too: nothing is
+    dated after today, so they are the month so far (this month, in a period
+    that runs to today, is then one row a key instead of one a key and day)."""
     whole, parts = [], Q()
     for month in period.months:
         start, end = period.month_part(month)
-        if (start, end) == (month, month_end(month)):
+        to_date = today is not None and end >= today
+        if start == month and (end == month_end(month) or to_date):
             whole.append(month)
         else:
             parts |= Q(day__gte=start, day__lte=end)
