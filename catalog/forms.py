@@ -8,6 +8,8 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from catalog.services.text import NUL_MESSAGE
 
@@ -143,6 +145,30 @@ def _field_for(block_type: str, spec) -> forms.Field:
             **common,
         )
     return forms.ChoiceField(choices=YES_NO_CHOICES, widget=forms.RadioSelect, **common)
+
+
+class InlineTextarea(forms.Textarea):
+    """A textarea drawn in Python rather than through the widget templates, to
+    the same HTML (``django/forms/widgets/textarea.html`` and ``attrs.html``):
+    the approvals page draws one per item waiting, twenty cards and more, and
+    the template renderer was about a sixth of that page's time."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        # In the widget's own order, as attrs.html writes them (flatatt sorts).
+        attributes = [
+            format_html(" {}", key)
+            if given is True
+            else format_html(' {}="{}"', key, given)
+            for key, given in widget["attrs"].items()
+            if given is not False
+        ]
+        return format_html(
+            '<textarea name="{}"{}>\n{}</textarea>',
+            widget["name"],
+            mark_safe("".join(attributes)),
+            widget["value"] or "",
+        )
 
 
 class PlainTextMixin:

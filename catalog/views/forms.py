@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 
 from catalog.exceptions import InvalidInput
-from catalog.forms import PlainTextMixin
+from catalog.forms import InlineTextarea, PlainTextMixin
 from catalog.ids import MAX_ID_DIGITS
 from catalog.models import CostCentre
 from catalog.selectors.people import display_name
@@ -160,7 +160,7 @@ class DecisionForm(PlainTextMixin, forms.Form):
     note = forms.CharField(
         label="Reason (needed to decline)",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=InlineTextarea(attrs={"rows": 2}),
     )
 
     @property

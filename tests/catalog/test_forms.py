@@ -1,13 +1,15 @@
-"""The request-form validator: every question type, valid and invalid."""
+"""The request-form validator: every question type, valid and invalid; and the
+textarea the approvals page draws in Python."""
 
 import datetime
 
 import pytest
 import time_machine
+from django import forms
 from wagtail.blocks import StreamValue
 
 from catalog.blocks import RequestFormBlock
-from catalog.forms import initial_from_answers, validate_answers
+from catalog.forms import InlineTextarea, initial_from_answers, validate_answers
 
 
 def questions(*specs):
@@ -207,3 +209,42 @@ def test_wrong_number_and_date_say_what_to_do():
         questions=qs, data={"q_days": "two", "q_start": "2099-01-01", "q_keep": "no"}
     )
     assert text.errors == {"days": ["Enter days as a whole number"]}
+
+
+@pytest.mark.parametrize(
+    ("value", "attrs", "expected"),
+    [
+        (
+            None,
+            {"id": "id_note"},
+            '<textarea name="note" cols="40" rows="2" id="id_note">\n</textarea>',
+        ),
+        # What was typed comes back escaped.
+        (
+            'Too dear <b>"now"</b> & later',
+            {"id": "id_note"},
+            '<textarea name="note" cols="40" rows="2" id="id_note">\n'
+            "Too dear &lt;b&gt;&quot;now&quot;&lt;/b&gt; &amp; later</textarea>",
+        ),
+        # A field with an error: the attributes in the order Django gives
+        # them, a true one by its name alone, a false one left out.
+        (
+            "",
+            {
+                "aria-invalid": "true",
+                "aria-describedby": "id_note_error",
+                "required": True,
+                "disabled": False,
+                "id": "id_note",
+            },
+            '<textarea name="note" cols="40" rows="2" aria-invalid="true" '
+            'aria-describedby="id_note_error" required id="id_note">\n</textarea>',
+        ),
+    ],
+)
+def test_inline_textarea_writes_what_djangos_template_writes(value, attrs, expected):
+    widget = InlineTextarea(attrs={"rows": 2})
+
+    assert widget.render("note", value, attrs) == expected
+    # ... which is what the widget template gives.
+    assert forms.Textarea(attrs={"rows": 2}).render("note", value, attrs) == expected
