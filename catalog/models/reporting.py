@@ -135,8 +135,9 @@ class ItemFact(ReportingKey):
         return f"facts of item {self.item_id}"
 
 
-def one_row_a_key(date_field: str, name: str) -> models.UniqueConstraint:
-    """A rollup's rows are one per day (or month) and key."""
+def one_row_a_key(date_field: str, name: str, *extra: str) -> models.UniqueConstraint:
+    """A rollup's rows are one per day (or month) and key (with ``extra``, the
+    dimensions some rollups' keys have after the common ones)."""
     return models.UniqueConstraint(
         fields=[
             date_field,
@@ -144,6 +145,7 @@ def one_row_a_key(date_field: str, name: str) -> models.UniqueConstraint:
             "cost_centre",
             "service_name",
             "category_name",
+            *extra,
         ],
         name=name,
     )
@@ -275,19 +277,7 @@ class HoldingRollup(ReportingKey):
     amount_change = models.DecimalField(**MONEY)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "month",
-                    "department",
-                    "cost_centre",
-                    "service_name",
-                    "category_name",
-                    "unit_price",
-                ],
-                name="holdingrollup_unique_key",
-            )
-        ]
+        constraints = [one_row_a_key("month", "holdingrollup_unique_key", "unit_price")]
         indexes = [
             # A bill's whole months, read from the index alone on PostgreSQL.
             models.Index(
@@ -334,18 +324,7 @@ class ChargeRollup(ReportingKey):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "month",
-                    "department",
-                    "cost_centre",
-                    "service_name",
-                    "category_name",
-                    "kind",
-                    "unit_price",
-                ],
-                name="chargerollup_unique_key",
-            )
+            one_row_a_key("month", "chargerollup_unique_key", "kind", "unit_price")
         ]
         indexes = [
             # A bill's one-off and part-month lines, from the index alone.

@@ -175,38 +175,23 @@ def test_a_sum_with_nothing_in_one_half_takes_the_other_halfs(rollups):
     ) == {"small": Decimal("1300.00"), "large": Decimal("2500.00")}
 
 
-def test_a_month_up_to_today_reads_its_monthly_rows(rollups):
-    # Today is 10 February: 1 to 10 February is February so far, read from
-    # its monthly rows (101,100 and 10,000; nothing is dated after today, so
-    # the 28th's 100,000 in them shows which rows were read), not its days.
-    rows = period_rows(
-        period(date(2026, 1, 1), date(2026, 2, 10)),
-        every_row,
-        today=date(2026, 2, 10),
-    )
+@pytest.mark.parametrize(
+    ("start", "end", "today", "submitted", "months", "days"),
+    [
+        # Today is 10 February: 1 to 10 February is February so far, read
+        # from its monthly rows (101,100 and 10,000; nothing is dated after
+        # today, so the 28th's 100,000 in them shows which rows were read).
+        (date(2026, 1, 1), date(2026, 2, 10), date(2026, 2, 10), 111111, 4, 0),
+        # 2 to 10 February, today the 10th: the 1st is outside, so its days.
+        (date(2026, 2, 2), date(2026, 2, 10), date(2026, 2, 10), 11000, 0, 2),
+        # 1 to 10 February when today is the 11th: not the month so far.
+        (date(2026, 1, 1), date(2026, 2, 10), date(2026, 2, 11), 11111, 2, 3),
+    ],
+)
+def test_a_month_up_to_today_reads_its_monthly_rows(
+    rollups, start, end, today, submitted, months, days
+):
+    rows = period_rows(period(start, end), every_row, today=today)
 
-    assert rows.days.count() == 0
-    assert rows.total(**SUMS)["submitted"] == 1 + 10 + 101100 + 10000
-
-
-def test_a_month_up_to_today_not_from_its_first_day_reads_its_days(rollups):
-    # 2 to 10 February, today the 10th: the 1st is outside, so the days.
-    rows = period_rows(
-        period(date(2026, 2, 2), date(2026, 2, 10)),
-        every_row,
-        today=date(2026, 2, 10),
-    )
-
-    assert rows.months.count() == 0
-    assert rows.total(**SUMS)["submitted"] == 1000 + 10000
-
-
-def test_a_month_that_ends_before_today_reads_its_days(rollups):
-    # 1 to 10 February when today is 11 February: not the month so far.
-    rows = period_rows(
-        period(date(2026, 1, 1), date(2026, 2, 10)),
-        every_row,
-        today=date(2026, 2, 11),
-    )
-
-    assert rows.total(**SUMS)["submitted"] == 1 + 10 + 100 + 1000 + 10000
+    assert (rows.months.count(), rows.days.count()) == (months, days)
+    assert rows.total(**SUMS)["submitted"] == submitted
