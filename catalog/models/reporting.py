@@ -259,6 +259,16 @@ class RecurringRollup(ReportingKey):
         return f"{self.month:%Y-%m} {self.service_name}"
 
 
+def bill_index(name: str, *columns: str) -> models.Index:
+    """A cost centre's month of a rollup that bills read, with the bill's
+    ``columns``: read from the index alone on PostgreSQL."""
+    return models.Index(
+        fields=["cost_centre", "month"],
+        include=["department", "service_name", *columns],
+        name=name,
+    )
+
+
 class HoldingRollup(ReportingKey):
     """Services held for whole months, by monthly price per unit. The units and
     monthly amounts held for the whole of a month are the running totals of
@@ -279,18 +289,7 @@ class HoldingRollup(ReportingKey):
     class Meta:
         constraints = [one_row_a_key("month", "holdingrollup_unique_key", "unit_price")]
         indexes = [
-            # A bill's whole months, read from the index alone on PostgreSQL.
-            models.Index(
-                fields=["cost_centre", "month"],
-                include=[
-                    "department",
-                    "service_name",
-                    "unit_price",
-                    "units_change",
-                    "amount_change",
-                ],
-                name="holding_bill",
-            ),
+            bill_index("holding_bill", "unit_price", "units_change", "amount_change")
         ]
 
     def __str__(self):
@@ -327,19 +326,7 @@ class ChargeRollup(ReportingKey):
             one_row_a_key("month", "chargerollup_unique_key", "kind", "unit_price")
         ]
         indexes = [
-            # A bill's one-off and part-month lines, from the index alone.
-            models.Index(
-                fields=["cost_centre", "month"],
-                include=[
-                    "department",
-                    "service_name",
-                    "kind",
-                    "unit_price",
-                    "quantity",
-                    "amount",
-                ],
-                name="charge_bill",
-            ),
+            bill_index("charge_bill", "kind", "unit_price", "quantity", "amount")
         ]
 
     def __str__(self):
