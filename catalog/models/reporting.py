@@ -87,36 +87,6 @@ class ItemFact(ReportingKey):
             models.Index(fields=["service_name", "delivered_on"]),
             # The items behind a figure, newest delivery first, a page at a time.
             models.Index(fields=["delivered_on", "item"], name="fact_delivered_newest"),
-            # A cost centre's bill: its one-off charges and its held services
-            # in a month, read from the index alone on PostgreSQL.
-            models.Index(
-                fields=["cost_centre", "delivered_on"],
-                include=["department", "service_name", "units", "one_off_amount"],
-                name="fact_bill_one_off",
-            ),
-            models.Index(
-                fields=["cost_centre", "held_from"],
-                include=[
-                    "held_until",
-                    "department",
-                    "service_name",
-                    "units",
-                    "monthly_amount",
-                ],
-                name="fact_bill_held",
-            ),
-            # The holdings that stop during a month: its part-month lines.
-            models.Index(
-                fields=["cost_centre", "held_until"],
-                include=[
-                    "held_from",
-                    "department",
-                    "service_name",
-                    "units",
-                    "monthly_amount",
-                ],
-                name="fact_bill_held_until",
-            ),
             # The deliveries of one band of time, in order: a service's, and
             # everyone's (the percentiles of the time to deliver).
             models.Index(
