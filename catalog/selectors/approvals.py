@@ -103,6 +103,39 @@ def approvals_waiting_page(*, user, page, on: date | None = None):
     )
 
 
+# What a card on the approvals page shows (``approvals.html``): an item row has
+# some fifty columns, twenty of them times, and a request a dozen more; read
+# whole, with its people, they cost a full page of cards more than its template
+# (bench/README.md, "Approvals, My requests and the queue's at-risk filter").
+WAITING_CARD_FIELDS = (
+    "reason",
+    "request",
+    "item",
+    "approver__username",
+    "approver__first_name",
+    "approver__last_name",
+    "item__service_name",
+    "item__quantity",
+    "item__currency",
+    "item__one_off_price",
+    "item__monthly_price",
+    "item__answers",
+    "request__submitted_at",
+    "request__business_reason",
+    "request__currency",
+    "request__requested_by__username",
+    "request__requested_by__first_name",
+    "request__requested_by__last_name",
+    "request__requested_for__username",
+    "request__requested_for__first_name",
+    "request__requested_for__last_name",
+    "request__requested_for__profile__job_title",
+    "request__cost_centre__code",
+    "request__cost_centre__name",
+    "request__department__name",
+)
+
+
 def approvals_waiting(
     *, user, on: date | None = None, request_ids=None
 ) -> list[WaitingRequest]:
@@ -118,7 +151,7 @@ def approvals_waiting(
         "request__requested_by",
         "request__cost_centre",
         "request__department",
-    )
+    ).only(*WAITING_CARD_FIELDS)
     groups: dict[int, WaitingRequest] = {}
     for step in steps.order_by(
         "request__submitted_at", "request_id", "item__line_number", "position"
@@ -147,11 +180,28 @@ def approvals_waiting(
     return list(groups.values())
 
 
+# What a row of "Recently decided by you" shows.
+DECIDED_ROW_FIELDS = (
+    "status",
+    "note",
+    "decided_at",
+    "request",
+    "item__service_name",
+    "request__requested_for__username",
+    "request__requested_for__first_name",
+    "request__requested_for__last_name",
+    "on_behalf_of__username",
+    "on_behalf_of__first_name",
+    "on_behalf_of__last_name",
+)
+
+
 def approvals_decided_by(*, user, limit: int = RECENT_DECISIONS) -> list[ApprovalStep]:
     """The last decisions ``user`` made, newest first."""
     return list(
         ApprovalStep.objects.filter(decided_by=user)
         .select_related("item", "request__requested_for", "on_behalf_of")
+        .only(*DECIDED_ROW_FIELDS)
         .order_by("-decided_at", "-pk")[:limit]
     )
 
