@@ -53,6 +53,39 @@ CASES = [
         False,
         True,
     ),
+    # At risk by the clock, but breached another way: never both.
+    (
+        {"internal_at_risk_from": NOW - HOUR, "internal_resolution_due_at": NOW},
+        True,
+        False,
+    ),
+    (
+        {
+            "internal_at_risk_from": NOW - HOUR,
+            "internal_resolution_due_at": NOW + HOUR,
+            "resolution_due_at": NOW,
+        },
+        True,
+        False,
+    ),
+    *(
+        (
+            {
+                "internal_at_risk_from": NOW - HOUR,
+                "internal_resolution_due_at": NOW + HOUR,
+                "resolution_due_at": NOW + 2 * HOUR,
+                recorded: NOW - 2 * HOUR,
+            },
+            True,
+            False,
+        )
+        for recorded in (
+            "response_breached_at",
+            "internal_response_breached_at",
+            "resolution_breached_at",
+            "internal_resolution_breached_at",
+        )
+    ),
 ]
 
 
