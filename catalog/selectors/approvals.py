@@ -103,9 +103,9 @@ def approvals_waiting_page(*, user, page, on: date | None = None):
     )
 
 
-# What a card on the approvals page shows (``approvals.html``): an item row has
-# some fifty columns, twenty of them times, and a request a dozen more; read
-# whole, with its people, they cost a full page of cards more than its template
+# What a card on the approvals page shows (``approvals.html``). An item row has
+# some fifty columns, twenty of them times, and a request a dozen more: read
+# whole with their people, a page of 20 requests took twice as long to read
 # (bench/README.md, "Approvals, My requests and the queue's at-risk filter").
 WAITING_CARD_FIELDS = (
     "reason",
