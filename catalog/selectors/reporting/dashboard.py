@@ -1104,10 +1104,10 @@ def report_items(*, user, params, now: datetime | None = None) -> ItemsPage:
     page.metric, page.metric_label = metric, REPORT_METRICS[metric]
     if metric in ("backlog", "at_risk"):
         return _live_items(page, metric, data.get("age") or "", now, params)
-    return _fact_items(page, metric, params)
+    return _fact_items(page, metric, params, today=timezone.localdate(now))
 
 
-def _fact_items(page: ItemsPage, metric: str, params) -> ItemsPage:
+def _fact_items(page: ItemsPage, metric: str, params, *, today: date) -> ItemsPage:
     asked, period = page.request, page.request.period
     facts = _scoped(ItemFact.objects.all(), asked.scope, asked.filters)
     if period.empty:
@@ -1161,7 +1161,7 @@ def _fact_items(page: ItemsPage, metric: str, params) -> ItemsPage:
             filter=Q(delivered_on__gte=period.start, delivered_on__lte=period.end),
         )
     if metric in ROLLUP_SUMS:
-        totals = _rollup_totals(asked, metric)
+        totals = _rollup_totals(asked, metric, today=today)
     else:
         totals = chosen.order_by().aggregate(**sums)
     count = totals["count"]
@@ -1314,11 +1314,14 @@ ROLLUP_SUMS = {
 }
 
 
-def _rollup_totals(asked: ReportRequest, metric: str) -> dict:
-    """The totals of ``_fact_items`` for a figure the daily rollup keeps."""
+def _rollup_totals(asked: ReportRequest, metric: str, *, today: date) -> dict:
+    """The totals of ``_fact_items`` for a figure the rollups keep; this month,
+    in a period that runs to ``today``, from its monthly rows."""
     names = ROLLUP_SUMS[metric]
     rows = period_rows(
-        asked.period, lambda rollup: _scoped(rollup, asked.scope, asked.filters)
+        asked.period,
+        lambda rollup: _scoped(rollup, asked.scope, asked.filters),
+        today=today,
     )
     row = rows.total(**{name: Sum(name) for name in names})
     row = {name: row[name] or 0 for name in names}

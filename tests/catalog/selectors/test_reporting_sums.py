@@ -5,16 +5,17 @@ The rollup rows are written here by hand, with sums chosen so that each row
 read shows in the total: a monthly row that was also counted by its days, or a
 day outside the period, would change the figures below."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from django.db.models import Q, Sum
 
 from catalog.models import DailyRollup, MonthlyRollup
+from catalog.selectors.reporting.dashboard import report_items
 from catalog.selectors.reporting.period import CUSTOM, Period
 from catalog.selectors.reporting.sums import period_rows
-from tests.factories import CostCentreFactory, DepartmentFactory
+from tests.factories import CostCentreFactory, DepartmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +196,23 @@ def test_a_month_up_to_today_reads_its_monthly_rows(
 
     assert (rows.months.count(), rows.days.count()) == (months, days)
     assert rows.total(**SUMS)["submitted"] == submitted
+
+
+def test_the_items_pages_totals_read_this_month_from_its_monthly_rows(rollups):
+    # Today is 10 February 2026. From 1 January to today, the items page
+    # counts January's monthly rows (1 + 10) and February's (101,100 +
+    # 10,000): the 28th's 100,000 in February's shows they were read. Read by
+    # its days, February so far would have given 11,100, and the total 11,111.
+    listing = report_items(
+        user=UserFactory(is_superuser=True),
+        params={
+            "period": "custom",
+            "date_from": "2026-01-01",
+            "date_to": "2026-02-10",
+            "metric": "submitted",
+        },
+        now=datetime(2026, 2, 10, 12, 0, tzinfo=UTC),
+    )
+
+    assert listing.summary is not None, listing.filters.form.errors
+    assert listing.summary.count == 111111
