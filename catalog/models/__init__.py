@@ -25,6 +25,7 @@ from .reporting import (  # noqa: F401
 )
 from .requests import (  # noqa: F401
     ALLOWED_TRANSITIONS,
+    BREACH_RECORDS,
     NOT_STARTED,
     OPEN_STATES,
     QUEUE_STATES,

@@ -62,6 +62,14 @@ QUEUE_STATES = frozenset(
         ItemStatus.ON_HOLD,
     }
 )
+# When the scheduled check recorded each target's breach
+# (catalog.services.sweep): an item with any of them is breached for good.
+BREACH_RECORDS = (
+    "response_breached_at",
+    "internal_response_breached_at",
+    "resolution_breached_at",
+    "internal_resolution_breached_at",
+)
 
 
 class ServiceRequest(models.Model):
@@ -397,10 +405,7 @@ class RequestItem(models.Model):
                 ],
                 condition=Q(
                     status__in=sorted(QUEUE_STATES),
-                    response_breached_at__isnull=True,
-                    internal_response_breached_at__isnull=True,
-                    resolution_breached_at__isnull=True,
-                    internal_resolution_breached_at__isnull=True,
+                    **{f"{name}__isnull": True for name in BREACH_RECORDS},
                 ),
                 name="queue_at_risk",
             ),

@@ -9,10 +9,14 @@ the database and once in Python for the rows already loaded, and
 """
 
 from datetime import UTC, datetime
+from functools import reduce
+from operator import or_
 
 from django.db.models import DateTimeField, Q, Value
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan
+
+from catalog.models import BREACH_RECORDS
 
 
 def _span(seconds: float) -> str:
@@ -42,14 +46,9 @@ def time_left(due: datetime | None, now: datetime, *, paused: bool = False) -> s
 def breached_condition(now: datetime) -> Q:
     """Any target's breach recorded by the clock, or a resolution due time that
     has passed (the scheduled check may not have run since)."""
-    return (
-        Q(response_breached_at__isnull=False)
-        | Q(internal_response_breached_at__isnull=False)
-        | Q(resolution_breached_at__isnull=False)
-        | Q(internal_resolution_breached_at__isnull=False)
-        | Q(internal_resolution_due_at__lte=now)
-        | Q(resolution_due_at__lte=now)
-    )
+    recorded = [Q(**{f"{name}__isnull": False}) for name in BREACH_RECORDS]
+    due = [Q(internal_resolution_due_at__lte=now), Q(resolution_due_at__lte=now)]
+    return reduce(or_, [*recorded, *due])
 
 
 # A due time that never comes: an item with no target is never due.
@@ -70,12 +69,7 @@ def at_risk_condition(now: datetime) -> Q:
     never = Value(NEVER, output_field=DateTimeField())
     return (
         Q(internal_at_risk_from__lte=now)
-        & Q(
-            response_breached_at__isnull=True,
-            internal_response_breached_at__isnull=True,
-            resolution_breached_at__isnull=True,
-            internal_resolution_breached_at__isnull=True,
-        )
+        & Q(**{f"{name}__isnull": True for name in BREACH_RECORDS})
         & Q(GreaterThan(Coalesce("internal_resolution_due_at", never), now))
         & Q(GreaterThan(Coalesce("resolution_due_at", never), now))
     )
@@ -83,15 +77,10 @@ def at_risk_condition(now: datetime) -> Q:
 
 def is_breached(item, now: datetime) -> bool:
     """``breached_condition`` for one loaded item."""
-    return any(
-        (
-            item.response_breached_at is not None,
-            item.internal_response_breached_at is not None,
-            item.resolution_breached_at is not None,
-            item.internal_resolution_breached_at is not None,
-            _due_by(item.internal_resolution_due_at, now),
-            _due_by(item.resolution_due_at, now),
-        )
+    return (
+        any(getattr(item, name) is not None for name in BREACH_RECORDS)
+        or _due_by(item.internal_resolution_due_at, now)
+        or _due_by(item.resolution_due_at, now)
     )
 
 

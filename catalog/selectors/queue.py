@@ -21,6 +21,7 @@ from catalog.exceptions import NotAllowed, NotFoundForUser
 from catalog.filters import QueueFilter
 from catalog.models import (
     ALLOWED_TRANSITIONS,
+    BREACH_RECORDS,
     QUEUE_STATES,
     FulfilmentGroup,
     HoldReason,
@@ -123,10 +124,7 @@ QUEUE_ROW_FIELDS = (
     "paused_since",
     "created_at",
     # For "breached" and "at risk" (catalog.selectors.due).
-    "response_breached_at",
-    "internal_response_breached_at",
-    "resolution_breached_at",
-    "internal_resolution_breached_at",
+    *BREACH_RECORDS,
     "internal_at_risk_from",
     "request__requested_for__username",
     "request__requested_for__first_name",
