@@ -3,12 +3,17 @@
 Amounts are grouped by Python's own formatting (``1,299.50``), the portal's
 English, rather than by Django's localization: the dashboard and a large bill
 print a few thousand amounts, and ``intcomma`` or ``floatformat:"2g"`` took
-8 to 14 µs each where this takes under 2."""
+8 to 14 µs each where this takes under 2. For the same reason a list's times
+(``short_datetime``) and its links (``row_url``) have their own, cheaper forms
+of Django's ``date`` and ``url``."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.conf import settings
+from django.template.defaulttags import URLNode, url
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import conditional_escape
 
 from catalog.services.reporting import CENT
 
@@ -94,3 +99,116 @@ def duration_hours(value):
         minutes = int(hours * 60)
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     return f"{number(hours)} hour{'s' if hours != 1 else ''}"
+
+
+MONTHS = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
+
+
+@register.filter(expects_localtime=True)
+def short_datetime(value):
+    """A moment in a list, in local time: `27 Nov 2026, 09:05`, as Django's
+    ``date:"j M Y, H:i"`` prints it in the portal's English, in an eighth of
+    the time (61 µs against 8 a row of a template loop, with the lookup): a
+    request's timeline and My requests print one a row."""
+    if not value:
+        return ""
+    return (
+        f"{value.day} {MONTHS[value.month - 1]} {value.year}, "
+        f"{value.hour:02}:{value.minute:02}"
+    )
+
+
+# Stand-ins for a route's numbers: digits no address of the portal holds. A
+# number of more digits than they have goes to ``{% url %}``: a route may
+# refuse it (``catalog.ids``).
+_STAND_INS = (987_654_321_001, 987_654_321_002, 987_654_321_003)
+_BEYOND = 10**12
+
+
+def _joined(pieces: list[str], args) -> str:
+    joined = [pieces[0]]
+    for arg, piece in zip(args, pieces[1:], strict=True):
+        joined += [str(arg), piece]
+    return "".join(joined)
+
+
+class RowURLNode(URLNode):
+    """``{% url %}`` for the link on every row of a list, whose arguments are
+    numbers (keys): the route is reversed once a page, with stand-ins for the
+    numbers, and each row's numbers are put in their place: 5 µs a link in a
+    template loop against ``{% url %}``'s 43, a fifth of a row of My requests.
+    Anything else
+    (keyword arguments, ``as``, an argument that is not a whole number, a
+    route that doesn't print its numbers as they are) goes to ``{% url %}``."""
+
+    def render(self, context):
+        args = [arg.resolve(context) for arg in self.args]
+        if (
+            self.kwargs
+            or self.asvar
+            or len(args) > len(_STAND_INS)
+            or any(type(arg) is not int or not 0 <= arg < _BEYOND for arg in args)
+        ):
+            return super().render(context)
+        # Kept for this page only: the address prefix is the request's.
+        view_name = self.view_name.resolve(context)
+        known = context.render_context.get(self)
+        if known is None:
+            known = context.render_context[self] = {}
+        pieces = known.get(view_name)
+        if pieces is None:
+            pieces = known[view_name] = self._pieces(context, view_name, len(args))
+        if not pieces:
+            return super().render(context)
+        return _joined(pieces, args)
+
+    def _pieces(self, context, view_name: str, count: int) -> list[str]:
+        """The address around the stand-ins, escaped as ``{% url %}`` would:
+        ``["/items/", "/"]`` for ``/items/<stand-in>/``. Empty when that does
+        not give what ``reverse`` gives for other numbers."""
+        request = context.get("request")
+        current_app = getattr(request, "current_app", None)
+        if current_app is None:
+            match = getattr(request, "resolver_match", None)
+            current_app = getattr(match, "namespace", None)
+        stand_ins = _STAND_INS[:count]
+        try:
+            rest = reverse(view_name, args=stand_ins, current_app=current_app)
+            ones = reverse(view_name, args=[1] * count, current_app=current_app)
+        except NoReverseMatch:
+            return []
+        pieces = []
+        for stand_in in map(str, stand_ins):
+            head, found, rest = rest.partition(stand_in)
+            if not found:
+                return []
+            pieces.append(head)
+        pieces.append(rest)
+        if _joined(pieces, [1] * count) != ones:
+            return []
+        return (
+            [conditional_escape(piece) for piece in pieces]
+            if context.autoescape
+            else pieces
+        )
+
+
+@register.tag
+def row_url(parser, token):
+    """``{% row_url 'catalog:request_detail' r.pk %}``: as ``{% url %}``, for a
+    link printed on every row (``RowURLNode``)."""
+    node = url(parser, token)
+    return RowURLNode(node.view_name, node.args, node.kwargs, node.asvar)

@@ -1,9 +1,13 @@
 """How amounts print: prices and report figures (``money``) and statement
-amounts (``amount``), as tables written out by hand."""
+amounts (``amount``); and a list's times (``short_datetime``) and links
+(``row_url``): tables written out by hand."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.template import Context, Template
+from django.urls import NoReverseMatch, set_script_prefix
 
 from catalog.templatetags.catalog_tags import amount, charge, money
 
@@ -55,3 +59,73 @@ def test_charge_says_no_charge_for_nothing(settings):
 )
 def test_amount(value, expected):
     assert amount(value) == expected
+
+
+# --- A list's times and links ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        # Europe/London: GMT in winter, BST (UTC+1) in summer.
+        (datetime(2026, 11, 27, 9, 5, tzinfo=UTC), "27 Nov 2026, 09:05"),
+        (datetime(2026, 7, 1, 23, 30, tzinfo=UTC), "2 Jul 2026, 00:30"),
+        (datetime(2026, 1, 5, 0, 0, tzinfo=UTC), "5 Jan 2026, 00:00"),
+        (datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC), "31 Dec 2025, 23:59"),
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "29 Mar 2026, 02:00"),
+        (None, ""),
+    ],
+)
+def test_short_datetime_prints_the_local_day_and_time(moment, expected, settings):
+    settings.TIME_ZONE = "Europe/London"
+    page = Template("{% load catalog_tags %}{{ moment|short_datetime }}")
+    assert page.render(Context({"moment": moment})) == expected
+
+
+ROWS = Template(
+    "{% load catalog_tags %}{% for pk in keys %}{% row_url name pk %}|{% endfor %}"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "keys", "expected"),
+    [
+        (
+            "catalog:request_detail",
+            [1, 42, 987654321],
+            "/requests/1/|/requests/42/|/requests/987654321/|",
+        ),
+        (
+            "catalog:approval_decide",
+            [7, 7, 12],
+            "/approvals/steps/7/decide/|/approvals/steps/7/decide/"
+            "|/approvals/steps/12/decide/|",
+        ),
+        ("catalog:queue_item", [3], "/queue/items/3/|"),
+        # Not a whole number, or more digits than the stand-ins: {% url %}.
+        (
+            "catalog:queue_item",
+            ["15", 10**12],
+            "/queue/items/15/|/queue/items/1000000000000/|",
+        ),
+    ],
+)
+def test_row_url_gives_what_url_gives(name, keys, expected):
+    assert ROWS.render(Context({"name": name, "keys": keys})) == expected
+
+
+def test_row_url_keeps_the_address_prefix_of_the_request():
+    set_script_prefix("/portal/")
+    try:
+        page = ROWS.render(Context({"name": "catalog:queue_item", "keys": [5, 6]}))
+    finally:
+        set_script_prefix("/")
+    assert page == "/portal/queue/items/5/|/portal/queue/items/6/|"
+
+
+def test_row_url_refuses_what_url_refuses():
+    # More digits than an id has (catalog.ids): no address, as {% url %}.
+    with pytest.raises(NoReverseMatch):
+        ROWS.render(Context({"name": "catalog:queue_item", "keys": [10**18]}))
+    with pytest.raises(NoReverseMatch):
+        ROWS.render(Context({"name": "catalog:no_such_page", "keys": [1]}))
