@@ -3,11 +3,11 @@ words. IT's own terms (work notes, assignment, service-level bookkeeping) never
 reach these: the selector leaves those events out."""
 
 from django import template
-from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 from django.utils.html import format_html
 
 from catalog.models import ItemStatus
+from catalog.templatetags.catalog_tags import MONTHS
 
 register = template.Library()
 
@@ -24,15 +24,31 @@ TONES = {
 }
 
 
+# An item's status in words. Read from here rather than with the model's
+# get_status_display(), which builds its table again on every call: a fifth of
+# the time a row of My requests took to print.
+LABELS = dict(ItemStatus.choices)
+
+
 @register.simple_tag
-def status_badge(status, label):
+def status_badge(status, label=None):
+    """An item's status as a badge; ``label`` for another kind of status (an
+    approval step's)."""
     return format_html(
-        '<span class="status status--{}">{}</span>', TONES.get(status, "info"), label
+        '<span class="status status--{}">{}</span>',
+        TONES.get(status, "info"),
+        _label(status) if label is None else label,
     )
 
 
+@register.filter
+def status_label(status) -> str:
+    """An item's status in words: ``in_progress`` → ``Being worked on``."""
+    return _label(status)
+
+
 def _label(state: str) -> str:
-    return ItemStatus(state).label if state in ItemStatus.values else state
+    return LABELS.get(state, state)
 
 
 def _by_party(event) -> bool:
@@ -126,8 +142,13 @@ def event_note(event) -> str:
     return event.note
 
 
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
 def _short_date(value) -> str:
-    return date_filter(timezone.localtime(value), "D j M")
+    """`Tue 1 Dec`, in local time, as ``date:"D j M"`` prints it in English."""
+    local = timezone.localtime(value)
+    return f"{DAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]}"
 
 
 @register.simple_tag
