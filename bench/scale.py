@@ -153,10 +153,16 @@ def people() -> dict[str, Person]:
     ):
         for pk, n in rows.values_list(field).annotate(n=Count("pk")).order_by():
             requests[pk] = requests.get(pk, 0) + n
+    # Employees who are not executives: an executive's service page carries
+    # the executive panel (three more queries), so the same address would be
+    # another page on whichever database picked an executive.
+    plain = (set(in_group("Employee")) - set(in_group("Executive"))) or set(
+        in_group("Employee")
+    )
     # Among those with a request in each status the list's filters are timed
     # with, so that no filtered page is empty on one database only (an empty
     # page makes fewer queries, which is the data's shape, not a per-row cost).
-    employees = set(in_group("Employee"))
+    employees = set(plain)
     for status in FILTERED_STATUSES:
         having = set()
         for field in ("request__requested_for", "request__requested_by"):
@@ -180,7 +186,7 @@ def people() -> dict[str, Person]:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    holder, n_held = _heaviest(held, in_group("Employee"))
+    holder, n_held = _heaviest(held, plain)
 
     # Steps waiting for their own decision.
     waiting = dict(
