@@ -120,8 +120,8 @@ MONTHS = (
 @register.filter(expects_localtime=True)
 def short_datetime(value):
     """A moment in a list, in local time: `27 Nov 2026, 09:05`, as Django's
-    ``date:"j M Y, H:i"`` prints it in the portal's English, in an eighth of
-    the time (61 µs against 8 a row of a template loop, with the lookup): a
+    ``date:"j M Y, H:i"`` prints it in the portal's English, in a quarter of
+    the time (8 µs against 36 a row of a template loop, with the lookup): a
     request's timeline and My requests print one a row."""
     if not value:
         return ""
@@ -148,8 +148,9 @@ def _joined(pieces: list[str], args) -> str:
 class RowURLNode(URLNode):
     """``{% url %}`` for the link on every row of a list, whose arguments are
     numbers (keys): the route is reversed once a page, with stand-ins for the
-    numbers, and each row's numbers are put in their place: 5 µs a link in a
-    template loop against ``{% url %}``'s 43, a fifth of a row of My requests.
+    numbers, and each row's numbers are put in their place: 3 µs a link in a
+    template loop against ``{% url %}``'s 26 (bench/README.md, "A list's
+    rows").
     Anything else
     (keyword arguments, ``as``, an argument that is not a whole number, a
     route that doesn't print its numbers as they are) goes to ``{% url %}``."""
