@@ -74,6 +74,7 @@ def test_amount(value, expected):
         (datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC), "31 Dec 2025, 23:59"),
         (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "29 Mar 2026, 02:00"),
         (None, ""),
+        ("2026-11-27 09:05", ""),  # not a moment: nothing, as date prints
     ],
 )
 def test_short_datetime_prints_the_local_day_and_time(moment, expected, settings):
