@@ -33,6 +33,7 @@ from .requests import (  # noqa: F401
     RequestEvent,
     RequestItem,
     ServiceRequest,
+    status_words,
 )
 from .search import SearchMiss  # noqa: F401
 from .settings import ServiceDeskSettings  # noqa: F401

@@ -102,6 +102,9 @@ def duration_hours(value):
     return f"{number(hours)} hour{'s' if hours != 1 else ''}"
 
 
+# The calendar's words as the portal's English prints them (``short_datetime``,
+# and the progress line's "Tue 1 Dec" in ``catalog_status``).
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = (
     "Jan",
     "Feb",
@@ -137,7 +140,7 @@ def short_datetime(value):
 # number of more digits than they have goes to ``{% url %}``: a route may
 # refuse it (``catalog.ids``).
 _STAND_INS = (987_654_321_001, 987_654_321_002, 987_654_321_003)
-_BEYOND = 10**12
+_BEYOND = 10 ** len(str(_STAND_INS[0]))
 
 
 def _joined(pieces: list[str], args) -> str:

@@ -27,7 +27,7 @@ from catalog.business_time import BusinessClock, CalendarNeverOpen
 from catalog.exceptions import CatalogError, InvalidInput
 from catalog.forms_admin import ACTION_FORMS, CalendarPreviewForm
 from catalog.ids import parse_id
-from catalog.models import ItemStatus
+from catalog.models import status_words
 from catalog.selectors.queue import fulfilment_queue, item_work
 from catalog.services import fulfilment
 from catalog.views.forms import add_service_errors
@@ -160,10 +160,6 @@ def hours_text(hours) -> str:
     return f"{hours.normalize():f} h"
 
 
-def _status(value: str) -> str:
-    return ItemStatus(value).label if value in ItemStatus.values else value
-
-
 APPROVAL_WORDS = {
     "approval.requested": "Approval asked of {approver_name}",
     "approval.approved": "Approved by {actor}",
@@ -186,9 +182,10 @@ def describe(event) -> str:
     if name == "request.submitted":
         return f"{actor} submitted the request"
     if name == "item.created":
-        return f"Item added as “{_status(event.to_state)}”"
+        return f"Item added as “{status_words(event.to_state)}”"
     if name == "item.status_changed":
-        line = f"{actor}: {_status(event.from_state)} → {_status(event.to_state)}"
+        moved = f"{status_words(event.from_state)} → {status_words(event.to_state)}"
+        line = f"{actor}: {moved}"
         if data.get("hold_reason"):
             line += f" ({data['hold_reason']})"
         return line
