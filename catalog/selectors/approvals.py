@@ -26,8 +26,11 @@ from catalog.models import (
 from catalog.selectors.people import active_people, display_name, people_matching
 
 RECENT_DECISIONS = 10
-# Requests waiting for a decision, a page at a time, oldest first.
-WAITING_PER_PAGE = 20
+# Requests waiting for a decision, a page at a time, oldest first. A card is a
+# whole decision (what was asked, the answers, the costs, a reason box per item):
+# ten make a long page already, and a page's cost is about a millisecond a card
+# (bench/README.md, "Approvals, ten to a page").
+WAITING_PER_PAGE = 10
 
 
 def waiting_steps(*, user, on: date | None = None):
@@ -89,7 +92,7 @@ def approvals_waiting_page(*, user, page, on: date | None = None):
     The keys of every request waiting for the person are read first and sorted
     here. They are as many as the approvals open now, whatever the history
     (open steps are decided or withdrawn), while a database asked for the
-    oldest twenty walks every request by date to find the few that wait: 300
+    oldest page walks every request by date to find the few that wait: 300
     ms at a million items (bench/README.md, "Approvals at a million items")."""
     waiting = (
         waiting_steps(user=user, on=on)
@@ -105,7 +108,7 @@ def approvals_waiting_page(*, user, page, on: date | None = None):
 
 # What a card on the approvals page shows (``approvals.html``). An item row has
 # some fifty columns, twenty of them times, and a request a dozen more: read
-# whole with their people, a page of 20 requests took twice as long to read
+# whole with their people, a full page of requests took twice as long to read
 # (bench/README.md, "Approvals, My requests and the queue's at-risk filter").
 WAITING_CARD_FIELDS = (
     "reason",

@@ -623,6 +623,20 @@ def test_decline_all_of_a_one_item_request_without_a_reason_says_why(
     assert step_of(service_request).status == "pending"
 
 
+def test_ten_requests_to_a_page_oldest_first(client, emma, marcus, catalog):
+    numbers = [order(emma, catalog, "laptop").number for _ in range(11)]
+    client.force_login(marcus)
+    first, second = page(client), page(client, "/approvals/?page=2")
+    assert "Page 1 of 2 (11 requests waiting)" in first
+    assert "Page 2 of 2 (11 requests waiting)" in second
+    assert first.count('class="card approval"') == 10
+    assert second.count('class="card approval"') == 1
+    # Ordered one after another, so submitted in that order: the last is alone.
+    assert all(number in first for number in numbers[:10])
+    assert numbers[10] not in first
+    assert numbers[10] in second
+
+
 def test_a_refusal_on_a_later_page_comes_back_on_that_page(
     client, emma, marcus, catalog, monkeypatch
 ):
