@@ -26,6 +26,7 @@ from .reporting import (  # noqa: F401
 from .requests import (  # noqa: F401
     ALLOWED_TRANSITIONS,
     BREACH_RECORDS,
+    NO_BREACH_RECORDED,
     NOT_STARTED,
     OPEN_STATES,
     QUEUE_STATES,

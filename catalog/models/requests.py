@@ -82,6 +82,9 @@ BREACH_RECORDS = (
     "resolution_breached_at",
     "internal_resolution_breached_at",
 )
+# None of them recorded yet, as lookups (the index ``queue_at_risk`` and the
+# queue's at-risk filter): ``Q(**NO_BREACH_RECORDED)``.
+NO_BREACH_RECORDED = {f"{name}__isnull": True for name in BREACH_RECORDS}
 
 
 class ServiceRequest(models.Model):
@@ -415,10 +418,7 @@ class RequestItem(models.Model):
                     "id",
                     "fulfilment_group",
                 ],
-                condition=Q(
-                    status__in=sorted(QUEUE_STATES),
-                    **{f"{name}__isnull": True for name in BREACH_RECORDS},
-                ),
+                condition=Q(status__in=sorted(QUEUE_STATES), **NO_BREACH_RECORDED),
                 name="queue_at_risk",
             ),
         ]

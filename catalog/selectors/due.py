@@ -16,7 +16,7 @@ from django.db.models import DateTimeField, Q, Value
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan
 
-from catalog.models import BREACH_RECORDS
+from catalog.models import BREACH_RECORDS, NO_BREACH_RECORDED
 
 
 def _span(seconds: float) -> str:
@@ -69,7 +69,7 @@ def at_risk_condition(now: datetime) -> Q:
     never = Value(NEVER, output_field=DateTimeField())
     return (
         Q(internal_at_risk_from__lte=now)
-        & Q(**{f"{name}__isnull": True for name in BREACH_RECORDS})
+        & Q(**NO_BREACH_RECORDED)
         & Q(GreaterThan(Coalesce("internal_resolution_due_at", never), now))
         & Q(GreaterThan(Coalesce("resolution_due_at", never), now))
     )
