@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from bench.scale import people
+from bench.scale import people, verdict
 from tests.factories import (
     FulfilmentGroupFactory,
     ServiceRequestFactory,
@@ -41,3 +41,56 @@ def test_the_employee_and_holder_are_not_executives_even_with_more_requests(sale
     assert chosen["holder"].username != "boss"
     assert chosen["approver"].username == "approver"
     assert chosen["fulfiller"].username == "fixer"
+
+
+ROWS = 'SELECT "id" FROM "catalog_requestitem" WHERE "id" IN (17, 18)'
+PERSON = 'SELECT "id" FROM "auth_user" WHERE "id" = 3'
+STEP = 'SELECT "id" FROM "catalog_approvalstep" WHERE "item_id" = 17'
+OTHER_STEP = 'SELECT "id" FROM "catalog_approvalstep" WHERE "item_id" = 18'
+
+
+def _side(median_ms, sql, **extra):
+    return {"median_ms": median_ms, "queries": len(sql), "sql": sql, **extra}
+
+
+@pytest.mark.parametrize(
+    ("demo", "large", "expected"),
+    [
+        # Times: under 150 ms, and at most 1.5x the demo's or within 5 ms of it.
+        (_side(20, [PERSON]), _side(30, [PERSON]), "ok"),
+        (_side(20, [PERSON]), _side(31, [PERSON]), "MISSED: > 1.5x and +11 ms"),
+        (_side(2, [PERSON]), _side(6, [PERSON]), "ok"),
+        (_side(140, [PERSON]), _side(150, [PERSON]), "MISSED: >= 150 ms"),
+        # One query more on one side only: the demo's page is empty.
+        (
+            _side(20, [PERSON]),
+            _side(25, [PERSON, ROWS]),
+            "ok (queries differ by the data's shape)",
+        ),
+        (
+            _side(20, [PERSON, STEP]),
+            _side(25, [PERSON]),
+            "ok (queries differ by the data's shape)",
+        ),
+        # A query per row: the same query for another row, or twice on one side.
+        (
+            _side(20, [PERSON, STEP]),
+            _side(25, [PERSON, STEP, OTHER_STEP]),
+            "MISSED: query count differs",
+        ),
+        (
+            _side(20, [PERSON]),
+            _side(25, [PERSON, STEP, OTHER_STEP]),
+            "MISSED: query count differs",
+        ),
+        # Without the queries to compare, any difference misses.
+        (
+            {"median_ms": 20, "queries": 1},
+            {"median_ms": 25, "queries": 2},
+            "MISSED: query count differs",
+        ),
+        (_side(20, [PERSON]), {"error": "answered 500"}, "FAILED: answered 500"),
+    ],
+)
+def test_a_pages_verdict(demo, large, expected):
+    assert verdict(demo, large) == expected
