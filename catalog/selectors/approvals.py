@@ -28,8 +28,8 @@ from catalog.selectors.people import active_people, display_name, people_matchin
 RECENT_DECISIONS = 10
 # Requests waiting for a decision, a page at a time, oldest first. A card is a
 # whole decision (what was asked, the answers, the costs, a reason box per item):
-# ten make a long page already, and a page's cost is about a millisecond a card
-# (bench/README.md, "Approvals, ten to a page").
+# ten make a long page already, and each card costs about 0.6 ms to serve
+# (bench/README.md, "Approvals, ten to a page, and a queue with nothing due").
 WAITING_PER_PAGE = 10
 
 
