@@ -5,6 +5,8 @@ Items copy what was ordered (name, prices, service-level targets, answers with
 their labels) so the record survives later edits and deletions in the catalog.
 """
 
+from types import MappingProxyType
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -84,7 +86,9 @@ BREACH_RECORDS = (
 )
 # None of them recorded yet, as lookups (the index ``queue_at_risk`` and the
 # queue's at-risk filter): ``Q(**NO_BREACH_RECORDED)``.
-NO_BREACH_RECORDED = {f"{name}__isnull": True for name in BREACH_RECORDS}
+NO_BREACH_RECORDED = MappingProxyType(
+    {f"{name}__isnull": True for name in BREACH_RECORDS}
+)
 
 
 class ServiceRequest(models.Model):
