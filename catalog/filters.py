@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.exceptions import NotFoundForUser
-from catalog.forms import PlainTextMixin
+from catalog.forms import InlineSelect, PlainTextMixin
 from catalog.ids import parse_id
 from catalog.models import (
     CategoryPage,
@@ -56,9 +56,25 @@ class FilterForm(PlainTextMixin, forms.Form):
     """The form of every FilterSet here: text refused the house's way."""
 
 
+# Every drop-down of these filters is drawn in Python (``InlineSelect``): the
+# same HTML as Django's widget templates, without two template includes per
+# option. A list page's filters hold dozens of options, the executive ones
+# some two hundred.
+
+
+class ChoiceField(django_filters.fields.ChoiceField):
+    widget = InlineSelect
+
+
+class ChoiceFilter(django_filters.ChoiceFilter):
+    field_class = ChoiceField
+
+
 class IdModelChoiceField(django_filters.fields.ModelChoiceField):
     """A choice by id: anything that isn't an id (junk, or a number too large
     for the database's integers) is "choose from the list", never a query."""
+
+    widget = InlineSelect
 
     def to_python(self, value):
         if value not in self.empty_values and parse_id(value) is None:
@@ -79,13 +95,13 @@ class ServiceFilter(django_filters.FilterSet):
         empty_label="All categories",
         label="Category",
     )
-    price = django_filters.ChoiceFilter(
+    price = ChoiceFilter(
         choices=[(k, v[0]) for k, v in PRICE_BANDS.items()],
         method="filter_price",
         empty_label="Any price",
         label="One-off price",
     )
-    delivery = django_filters.ChoiceFilter(
+    delivery = ChoiceFilter(
         choices=[(k, v[0]) for k, v in DELIVERY_BANDS.items()],
         method="filter_delivery",
         empty_label="Any time",
@@ -96,7 +112,7 @@ class ServiceFilter(django_filters.FilterSet):
         widget=forms.CheckboxInput,
         label="No approval needed",
     )
-    sort = django_filters.ChoiceFilter(
+    sort = ChoiceFilter(
         choices=list(SORTS.items()),
         method="applied_elsewhere",
         empty_label=None,
@@ -147,7 +163,7 @@ class RequestFilter(django_filters.FilterSet):
     is filtered on the person's items (``my_requests`` hands items over then),
     the dates on either, since items copy their request's date."""
 
-    status = django_filters.ChoiceFilter(
+    status = ChoiceFilter(
         choices=ItemStatus.choices,
         method="filter_status",
         empty_label="Any status",
@@ -239,7 +255,7 @@ class QueueFilter(django_filters.FilterSet):
         distinct=False,
     )
     # Choices from the person's teams, read once for the page.
-    group = django_filters.ChoiceFilter(
+    group = ChoiceFilter(
         choices=[],
         method="filter_group",
         empty_label="All my teams",
@@ -254,13 +270,13 @@ class QueueFilter(django_filters.FilterSet):
         max_length=255,
         error_messages={"max_length": "Type at most 255 characters of its name."},
     )
-    assignee = django_filters.ChoiceFilter(
+    assignee = ChoiceFilter(
         choices=[],
         method="filter_assignee",
         empty_label="Anyone",
         label="Assigned to",
     )
-    due = django_filters.ChoiceFilter(
+    due = ChoiceFilter(
         choices=DUE_CHOICES,
         method="filter_due",
         empty_label="Any time",
@@ -272,13 +288,13 @@ class QueueFilter(django_filters.FilterSet):
     breached = django_filters.BooleanFilter(
         method="filter_breached", widget=forms.CheckboxInput, label="Breached"
     )
-    age = django_filters.ChoiceFilter(
+    age = ChoiceFilter(
         choices=AGE_CHOICES,
         method="filter_age",
         empty_label="Any age",
         label="Age",
     )
-    sort = django_filters.ChoiceFilter(
+    sort = ChoiceFilter(
         choices=list(QUEUE_SORTS.items()),
         method="applied_elsewhere",
         empty_label=None,
@@ -426,6 +442,8 @@ class ScopedModelChoiceField(django_filters.fields.ModelChoiceField):
     well-formed id the viewer may not see (another department's, or none at all)
     is "not found", so other departments' ids reveal nothing."""
 
+    widget = InlineSelect
+
     def __init__(self, *args, not_found: str = "Not found.", **kwargs):
         self.not_found = not_found
         super().__init__(*args, **kwargs)
@@ -447,7 +465,7 @@ class ScopedModelChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = ScopedModelChoiceField
 
 
-class NamedChoiceField(django_filters.fields.ChoiceField):
+class NamedChoiceField(ChoiceField):
     """A choice by name among ``choices``, also accepting a name that
     ``also_known(name)`` recognises (a service since renamed or removed from the
     catalog, whose items still count under the name they were ordered by)."""
@@ -470,7 +488,7 @@ class NamedChoiceField(django_filters.fields.ChoiceField):
         return False
 
 
-class NamedChoiceFilter(django_filters.ChoiceFilter):
+class NamedChoiceFilter(ChoiceFilter):
     field_class = NamedChoiceField
 
 
@@ -487,7 +505,7 @@ class ReportFilter(django_filters.FilterSet):
     department's id becomes a 404.
     """
 
-    period = django_filters.ChoiceFilter(
+    period = ChoiceFilter(
         choices=KINDS,
         empty_label=None,
         method="applied_elsewhere",
@@ -500,14 +518,14 @@ class ReportFilter(django_filters.FilterSet):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         error_messages={"invalid": "Enter a year as four digits, like 2025."},
     )
-    month = django_filters.ChoiceFilter(
+    month = ChoiceFilter(
         choices=MONTH_CHOICES,
         empty_label=None,
         method="applied_elsewhere",
         label="Month",
         error_messages={"invalid_choice": "Choose a month from the list."},
     )
-    quarter = django_filters.ChoiceFilter(
+    quarter = ChoiceFilter(
         choices=QUARTER_CHOICES,
         empty_label=None,
         method="applied_elsewhere",
@@ -526,7 +544,7 @@ class ReportFilter(django_filters.FilterSet):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "Enter a real date, like 2025-12-31."},
     )
-    department = django_filters.ChoiceFilter(
+    department = ChoiceFilter(
         choices=[],
         empty_label="Whole company",
         method="applied_elsewhere",
@@ -541,7 +559,7 @@ class ReportFilter(django_filters.FilterSet):
         not_found="No such cost centre.",
         error_messages={"invalid_choice": "Choose a cost centre from the list."},
     )
-    category = django_filters.ChoiceFilter(
+    category = ChoiceFilter(
         choices=[],
         empty_label="All categories",
         method="filter_category",
@@ -631,14 +649,14 @@ class ReportItemsFilter(ReportFilter):
     """The items behind one figure: the dashboard's filters, plus which figure
     (and for the open backlog, which age)."""
 
-    metric = django_filters.ChoiceFilter(
+    metric = ChoiceFilter(
         choices=list(REPORT_METRICS.items()),
         empty_label=None,
         method="applied_elsewhere",
         label="Figure",
         error_messages={"invalid_choice": "Choose a figure from the list."},
     )
-    age = django_filters.ChoiceFilter(
+    age = ChoiceFilter(
         choices=[(key, value[0]) for key, value in BACKLOG_AGES.items()],
         empty_label="Any age",
         method="applied_elsewhere",

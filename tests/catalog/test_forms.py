@@ -1,5 +1,5 @@
 """The request-form validator: every question type, valid and invalid; and the
-textarea the approvals page draws in Python."""
+textarea and drop-down drawn in Python."""
 
 import datetime
 
@@ -9,7 +9,12 @@ from django import forms
 from wagtail.blocks import StreamValue
 
 from catalog.blocks import RequestFormBlock
-from catalog.forms import InlineTextarea, initial_from_answers, validate_answers
+from catalog.forms import (
+    InlineSelect,
+    InlineTextarea,
+    initial_from_answers,
+    validate_answers,
+)
 
 
 def questions(*specs):
@@ -248,3 +253,61 @@ def test_inline_textarea_writes_what_djangos_template_writes(value, attrs, expec
     assert widget.render("note", value, attrs) == expected
     # ... which is what the widget template gives.
     assert forms.Textarea(attrs={"rows": 2}).render("note", value, attrs) == expected
+
+
+SIZES = [("", "Any size"), ("Laptops", [("13", "13 inch"), ("15", "15 & more")])]
+
+
+@pytest.mark.parametrize(
+    ("choices", "value", "attrs", "expected"),
+    [
+        # Nothing chosen: the empty choice is selected, and each option ends in
+        # a newline as Django's option template does.
+        (
+            [("", "Any"), ("a", "Adobe <Acrobat>")],
+            None,
+            {"id": "id_service"},
+            '<select name="service" id="id_service">\n'
+            '  <option value="" selected>Any</option>\n\n'
+            '  <option value="a">Adobe &lt;Acrobat&gt;</option>\n\n'
+            "</select>",
+        ),
+        # A number's choice matches what was sent as text.
+        (
+            [(1, "January"), (2, "February")],
+            "2",
+            {},
+            '<select name="service">\n'
+            '  <option value="1">January</option>\n\n'
+            '  <option value="2" selected>February</option>\n\n'
+            "</select>",
+        ),
+        # A group, and a field with an error: its attributes in Django's
+        # order, a true one by its name alone, a false one left out.
+        (
+            SIZES,
+            "15",
+            {
+                "aria-invalid": "true",
+                "aria-describedby": "id_service_error",
+                "required": True,
+                "disabled": False,
+                "id": "id_service",
+            },
+            '<select name="service" aria-invalid="true" '
+            'aria-describedby="id_service_error" required id="id_service">\n'
+            '  <option value="">Any size</option>\n\n'
+            '  <optgroup label="Laptops">\n'
+            '  <option value="13">13 inch</option>\n\n'
+            '  <option value="15" selected>15 &amp; more</option>\n\n'
+            "  </optgroup>\n"
+            "</select>",
+        ),
+    ],
+)
+def test_inline_select_writes_what_djangos_templates_write(
+    choices, value, attrs, expected
+):
+    assert InlineSelect(choices=choices).render("service", value, attrs) == expected
+    # ... which is what the widget templates give.
+    assert forms.Select(choices=choices).render("service", value, attrs) == expected
