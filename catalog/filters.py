@@ -58,8 +58,8 @@ class FilterForm(PlainTextMixin, forms.Form):
 
 # Every drop-down of these filters is drawn in Python (``InlineSelect``): the
 # same HTML as Django's widget templates, without two template includes per
-# option. A list page's filters hold dozens of options, the executive ones
-# some two hundred.
+# option. A list page's filters hold a few dozen options, the executive ones
+# near a hundred.
 
 
 class ChoiceField(django_filters.fields.ChoiceField):
